@@ -1,0 +1,16 @@
+//! The subcommands: each reads its inputs, calls the pure core, and writes its outputs.
+//! This is the program's edge; nothing here is needed by the core.
+
+pub mod demo;
+pub mod orientation;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+
+/// Run one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Orientation(args) => orientation::run(&args),
+    }
+}

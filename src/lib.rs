@@ -1,0 +1,14 @@
+//! twistcoach: coach spinal-twist stretches with a wearable IMU.
+//!
+//! The crate is laid out along the data flow: `stream` (read inputs) → `orientation`
+//! (IMU → q_world_from_sensor) → … The core is pure (no I/O, no clock); `commands` is the
+//! edge that reads files, calls the core and writes results.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod frames;
+pub mod orientation;
+pub mod stream;
+
+pub use error::{BadInput, Error, Problem, Result};
