@@ -4,11 +4,13 @@
 //! (IMU → q_world_from_sensor) → … The core is pure (no I/O, no clock); `commands` is the
 //! edge that reads files, calls the core and writes results.
 
+pub mod body;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod frames;
 pub mod orientation;
+pub mod session;
 pub mod stream;
 
 pub use error::{BadInput, Error, Problem, Result};
