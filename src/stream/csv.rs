@@ -393,4 +393,37 @@ mod tests {
             ["1e-3", "0.0020000"]
         );
     }
+
+    mod never_panics {
+        use super::*;
+        use proptest::prelude::*;
+
+        const VALID: &str =
+            "# c\nt,ax,ay,az,gx,gy,gz,mx,my,mz\n0.0,0,0,9.81,0,0,0,1,2,3\n0.01,0.1,0,9.8,0.1,0,0,1,2,3\n";
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = parse_stream(Path::new("r.csv"), &bytes);
+            }
+
+            #[test]
+            fn on_mutated_valid_files(pos in 0usize..VALID.len(), cut in any::<bool>(), byte in any::<u8>()) {
+                let mut b = VALID.as_bytes().to_vec();
+                if cut { b.truncate(pos) } else { b[pos] = byte }
+                match parse_stream(Path::new("m.csv"), &b) {
+                    Ok(st) => prop_assert!(!st.is_empty()),
+                    Err(e) => prop_assert!(e.to_string().starts_with("m.csv")),
+                }
+            }
+
+            #[test]
+            fn on_random_text_rows(rows in proptest::collection::vec("[-0-9.,eEnaif+ ]{0,40}", 0..20)) {
+                let text = format!("t,qw,qx,qy,qz\n{}", rows.join("\n"));
+                let _ = parse_stream(Path::new("t.csv"), text.as_bytes());
+            }
+        }
+    }
 }

@@ -1,0 +1,158 @@
+//! Drives the real `twistcoach orientation` binary: spec §5 bad-input handling (exit 2,
+//! empty stdout, a message naming file and line), gzip, and the output contract.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_twistcoach"))
+}
+
+fn tmp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("twistcoach-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run_orientation(input: &Path, out: &Path, extra: &[&str]) -> Output {
+    bin()
+        .arg("orientation")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+const GOOD: &str =
+    "# still sensor, z up\nt,ax,ay,az,gx,gy,gz\n10.000,0,0,9.81,0,0,0\n10.010,0,0,9.81,0,0,0\n10.020,0,0,9.81,0,0,0\n";
+
+#[test]
+fn bad_inputs_exit_2_with_file_and_line_and_empty_stdout() {
+    let dir = tmp_dir("bad");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.csv", b"".to_vec(), "empty"),
+        (
+            "header.csv",
+            b"t,ax,ay,az,gx,gy\n0,1,2,3,4,5\n".to_vec(),
+            "line 1: wrong header",
+        ),
+        (
+            "nan.csv",
+            b"t,ax,ay,az,gx,gy,gz\n0,1,2,3,4,5,NaN\n".to_vec(),
+            "line 2: field `gz` is not a finite",
+        ),
+        (
+            "text.csv",
+            b"t,ax,ay,az,gx,gy,gz\n0,1,2,3,4,five,6\n".to_vec(),
+            "line 2: field `gy` is not a number",
+        ),
+        (
+            "count.csv",
+            b"t,ax,ay,az,gx,gy,gz\n0,1,2,3,4,5,6,7\n1,1,2,3,4,5,6\n".to_vec(),
+            "line 2: wrong number",
+        ),
+        (
+            "time.csv",
+            b"#c\nt,ax,ay,az,gx,gy,gz\n1,1,2,3,4,5,6\n1,1,2,3,4,5,6\n".to_vec(),
+            "line 4: time not strictly",
+        ),
+        (
+            "cut.csv",
+            b"t,ax,ay,az,gx,gy,gz\n0,1,2,3,4,5,6\n1,1,2".to_vec(),
+            "line 3: truncated last line",
+        ),
+        ("bin.csv", vec![0x00, 0x9f, 0x92, 0x96, 0xff], "binary data"),
+        ("cut.csv.gz", gz(GOOD.as_bytes())[..40].to_vec(), "gzip"),
+        ("missing.csv", Vec::new(), "cannot open"),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.join(name);
+        if name != "missing.csv" {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let out = run_orientation(&path, &dir.join("out.csv"), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: stdout not empty");
+        assert!(
+            stderr.contains(name),
+            "{name}: message does not name the file: {stderr}"
+        );
+        assert!(stderr.contains(expected), "{name}: expected `{expected}` in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn writes_every_row_with_time_text_as_read_and_unit_quaternions() {
+    let dir = tmp_dir("good");
+    let input = dir.join("still.csv");
+    std::fs::write(&input, GOOD).unwrap();
+    for extra in [&[][..], &["--no-mag"][..], &["--offline"][..]] {
+        let out_path = dir.join("q.csv");
+        let out = run_orientation(&input, &out_path, extra);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "t,qw,qx,qy,qz");
+        assert_eq!(lines.len(), 4);
+        for (line, t) in lines[1..].iter().zip(["10.000", "10.010", "10.020"]) {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(f[0], t);
+            let q: Vec<f64> = f[1..].iter().map(|v| v.parse().unwrap()).collect();
+            let norm = q.iter().map(|v| v * v).sum::<f64>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-9);
+            // A still sensor with z up: the estimate is a pure heading rotation.
+            assert!(q[1].abs() < 1e-6 && q[2].abs() < 1e-6, "{line}");
+        }
+    }
+}
+
+#[test]
+fn reads_multi_member_gzip_and_writes_gzip() {
+    let dir = tmp_dir("gz");
+    let (head, tail) = GOOD.split_at(GOOD.find("10.010").unwrap());
+    let mut two_members = gz(head.as_bytes());
+    two_members.extend(gz(tail.as_bytes()));
+    let input = dir.join("two.csv.gz");
+    std::fs::write(&input, two_members).unwrap();
+    let out_path = dir.join("q.csv.gz");
+    let out = run_orientation(&input, &out_path, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(out_path).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    assert_eq!(text.lines().count(), 4);
+}
+
+#[test]
+fn unwritable_output_exits_1() {
+    let dir = tmp_dir("unwritable");
+    let input = dir.join("still.csv");
+    std::fs::write(&input, GOOD).unwrap();
+    let out = run_orientation(&input, &dir.join("no/such/dir/q.csv"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+}
+
+#[test]
+fn orientation_stream_as_input_is_refused_with_advice() {
+    let dir = tmp_dir("orient");
+    let input = dir.join("q.csv");
+    std::fs::write(&input, "t,qw,qx,qy,qz\n0,1,0,0,0\n1,1,0,0,0\n").unwrap();
+    let out = run_orientation(&input, &dir.join("o.csv"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("raw IMU"));
+}
