@@ -14,6 +14,7 @@
 
 pub mod accuracy;
 pub mod offline;
+pub mod offline_vqf;
 
 use crate::frames::Quat;
 use crate::stream::ImuSample;

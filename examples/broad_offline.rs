@@ -1,0 +1,137 @@
+//! Evaluation harness for the offline orientation estimate on the BROAD development
+//! subset (`shared/data/broad`, 8 trials with optical truth).
+//!
+//! ```sh
+//! cargo run --release --example broad_offline -- [DATA_DIR] [--method NAME]... [--write DIR]
+//! ```
+//! Prints, for each method, the per-trial total RMSE (degrees) and the mean over the
+//! trials, 9D (official metric) and 6D (magnetometer ignored, constant heading offset
+//! removed: `score.py --mode 6d`). The scoring is `orientation::accuracy::rmse`, which
+//! matches `score.py`. `--write DIR` also writes `DIR/METHOD/{9d,6d}/TRIAL.est.csv` so that
+//! `score.py` can check the numbers independently. Results are in docs/offline-orientation.md.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use twistcoach::frames::Quat;
+use twistcoach::orientation::accuracy::{TruthSample, rmse};
+use twistcoach::orientation::offline::{self, HeadingMethod, OfflineSettings};
+use twistcoach::orientation::{self as ori, Settings};
+use twistcoach::stream::{self, ImuSample, Samples};
+
+type Method = (&'static str, fn(&[ImuSample], bool) -> Vec<Quat>);
+
+fn methods() -> Vec<Method> {
+    vec![
+        ("causal_vqf", |s, mag| ori::estimate_causal(s, settings(mag))),
+        ("offline_vqf", |s, mag| {
+            let ts = ori::nominal_sample_time_s(s.iter().map(|x| x.t_s));
+            ori::offline_vqf::offline_vqf(s, ts, mag, &ori::vqf_params())
+                .best()
+                .to_vec()
+        }),
+        ("backward_bias_init", |s, mag| {
+            offline::estimate_backward_bias_init(s, settings(mag))
+        }),
+        ("vqf_heading_filter", |s, mag| {
+            let o = OfflineSettings {
+                heading: HeadingMethod::VqfFilter,
+                ..OfflineSettings::default()
+            };
+            offline::estimate_offline_with(s, settings(mag), &o)
+        }),
+        ("heading_smoother", |s, mag| {
+            offline::estimate_offline_with(s, settings(mag), &OfflineSettings::default())
+        }),
+    ]
+}
+
+fn settings(use_mag: bool) -> Settings {
+    Settings {
+        use_mag,
+        ..Settings::default()
+    }
+}
+
+struct Trial {
+    name: String,
+    samples: Vec<ImuSample>,
+    t_text: Vec<Box<str>>,
+    truth: Vec<TruthSample>,
+}
+
+fn load(dir: &Path) -> Vec<Trial> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".imu.csv.gz").map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let imu = stream::read_stream(&dir.join(format!("{name}.imu.csv.gz"))).expect("imu");
+            let truth_path = dir.join(format!("{name}.truth.csv.gz"));
+            let (_, truth) = stream::broad::parse_truth(&truth_path, &stream::read_bytes(&truth_path).expect("truth"))
+                .expect("truth");
+            let Samples::Imu(samples) = imu.samples else {
+                panic!("{name}: not IMU")
+            };
+            Trial {
+                name,
+                samples,
+                t_text: imu.t_text,
+                truth,
+            }
+        })
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut dir = PathBuf::from("../shared/data/broad");
+    let mut wanted: Vec<String> = vec![];
+    let mut write: Option<PathBuf> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--method" => wanted.push(it.next().expect("--method NAME").clone()),
+            "--write" => write = Some(PathBuf::from(it.next().expect("--write DIR"))),
+            _ => dir = PathBuf::from(a),
+        }
+    }
+    let trials = load(&dir);
+    let short: Vec<String> = trials.iter().map(|t| t.name[..2].to_string()).collect();
+    println!(
+        "{:<22} {:>4} {} | mean   (s)",
+        "method",
+        "mode",
+        short.iter().map(|s| format!("{s:>6}")).collect::<String>()
+    );
+    for (name, f) in methods() {
+        if !wanted.is_empty() && !wanted.iter().any(|w| w == name) {
+            continue;
+        }
+        for nine_d in [true, false] {
+            let start = Instant::now();
+            let mut totals = vec![];
+            for trial in &trials {
+                let q = f(&trial.samples, nine_d);
+                totals.push(rmse(&q, &trial.truth, !nine_d).total_deg);
+                if let Some(w) = &write {
+                    let d = w.join(name).join(if nine_d { "9d" } else { "6d" });
+                    std::fs::create_dir_all(&d).unwrap();
+                    stream::write_orientation_csv(&d.join(format!("{}.est.csv.gz", trial.name)), &trial.t_text, &q)
+                        .unwrap();
+                }
+            }
+            let mean = totals.iter().sum::<f64>() / totals.len() as f64;
+            println!(
+                "{name:<22} {:>4} {} | {mean:5.2}  {:.1}",
+                if nine_d { "9d" } else { "6d" },
+                totals.iter().map(|t| format!("{t:6.2}")).collect::<String>(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
