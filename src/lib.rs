@@ -7,6 +7,7 @@
 pub mod body;
 pub mod cli;
 pub mod commands;
+pub mod device;
 pub mod error;
 pub mod frames;
 pub mod orientation;
