@@ -45,13 +45,9 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, BadInput> {
 }
 
 /// Bytes per chunk handed from the decompressing thread to the parser.
-const GZIP_CHUNK_BYTES: u64 = 1 << 18;
+const GZIP_CHUNK_BYTES: usize = 1 << 18;
 
 /// Read and parse one generic CSV stream (raw IMU or orientation).
-///
-/// A `.gz` file is decompressed in a second thread while this one parses the chunks it
-/// sends (`csv::parse_chunks`, which gives exactly the result of parsing the whole text):
-/// on two cores decompression then costs almost no wall time.
 pub fn read_stream(path: &Path) -> Result<Stream, BadInput> {
     if !is_gzip_path(path) {
         let bytes = read_bytes(path)?;
@@ -61,17 +57,25 @@ pub fn read_stream(path: &Path) -> Result<Stream, BadInput> {
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut raw))
         .map_err(|e| BadInput::file(path, Problem::Missing(e.to_string())))?;
+    parse_gzip(path, &raw, GZIP_CHUNK_BYTES)
+}
+
+/// Parse a gzip-compressed stream held in memory: the same result as gunzipping it
+/// (`read_bytes`) and then [`parse_stream`], but a second thread decompresses while this
+/// one parses the chunks of `chunk_bytes` it sends (`csv::parse_chunks`), so on two cores
+/// decompression costs almost no wall time. `path` only names the file in errors.
+pub fn parse_gzip(path: &Path, raw: &[u8], chunk_bytes: usize) -> Result<Stream, BadInput> {
     if raw.is_empty() {
         return Err(BadInput::file(path, Problem::Empty));
     }
+    let chunk_bytes = chunk_bytes.max(1);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, BadInput>>(8);
-        let raw = &raw;
         scope.spawn(move || {
-            let mut decoder = MultiGzDecoder::new(&raw[..]);
+            let mut decoder = MultiGzDecoder::new(raw);
             loop {
-                let mut chunk = Vec::with_capacity(GZIP_CHUNK_BYTES as usize);
-                match (&mut decoder).take(GZIP_CHUNK_BYTES).read_to_end(&mut chunk) {
+                let mut chunk = Vec::with_capacity(chunk_bytes);
+                match (&mut decoder).take(chunk_bytes as u64).read_to_end(&mut chunk) {
                     Ok(0) => break,
                     Ok(_) => {
                         if tx.send(Ok(chunk)).is_err() {
@@ -177,5 +181,22 @@ impl OrientationCsvWriter {
             path: self.path.clone(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_path_equals_gunzip_then_parse_for_any_chunk_size() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/vqf_parity/input.imu.csv.gz");
+        let raw = std::fs::read(&path).unwrap();
+        let whole = parse_stream(&path, &read_bytes(&path).unwrap()).unwrap();
+        for chunk_bytes in [1, 7, 4096, GZIP_CHUNK_BYTES] {
+            assert_eq!(parse_gzip(&path, &raw, chunk_bytes).unwrap(), whole);
+        }
+        let cut = parse_gzip(&path, &raw[..raw.len() / 2], 4096).unwrap_err();
+        assert!(matches!(cut.problem, Problem::BadGzip(_)), "{cut}");
     }
 }
