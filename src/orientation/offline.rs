@@ -15,6 +15,7 @@
 //! the smoother's noise); only the acceleration low-pass uses the nominal sample time.
 //! The methods tried and their BROAD scores are in docs/offline-orientation.md.
 
+use super::gyro_calibration::{self, GyroCalibrationSettings, calibrate_gyro};
 use super::offline_vqf::{self, HeadingFilter, offline_vqf_with_steps};
 use super::{OrientationFilter, Settings, nominal_sample_time_s, vqf_params};
 use crate::frames::{Quat, Vec3, norm, sub};
@@ -35,6 +36,11 @@ pub struct OfflineSettings {
     pub mag_norm_tolerance: f64,
     /// Deviation of the dip angle from the recording's median that doubles the variance, rad.
     pub mag_dip_tolerance_rad: f64,
+    /// Self-calibrate the gyroscope's scale and axes from the accelerometer first.
+    pub gyro_calibration: Option<GyroCalibrationSettings>,
+    /// When the calibration was accepted, the heading drift variance is multiplied by
+    /// this (a calibrated gyro drifts less while turning).
+    pub calibrated_drift_factor: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +60,8 @@ impl Default for OfflineSettings {
             mag_heading_var_rad2_s: 1.0,
             mag_norm_tolerance: 0.02,
             mag_dip_tolerance_rad: 0.03,
+            gyro_calibration: Some(GyroCalibrationSettings::default()),
+            calibrated_drift_factor: 0.1,
         }
     }
 }
@@ -72,11 +80,33 @@ pub fn estimate_offline_with(samples: &[ImuSample], settings: Settings, offline:
     let dt = step_times_s(samples, ts);
     let params = vqf_params();
     let base = offline_vqf_with_steps(samples, &dt, ts, settings.use_mag, &params);
-    let Some(mags) = offline_vqf::magnetometer(samples, settings.use_mag) else {
-        return base.q_earth6d_from_sensor;
+    // Bias-free (and, when calibrated, corrected) rates.
+    let k = match &offline.gyro_calibration {
+        Some(cal) => calibrate_gyro(samples, &base.gyr_bias_sensor_rps, &dt, cal).k,
+        None => gyro_calibration::IDENTITY,
     };
-    let q6d = &base.q_earth6d_from_sensor;
-    let mut delta = offline_vqf::heading_disagreement_rad(q6d, &mags);
+    let rates_rps: Vec<Vec3> = samples
+        .iter()
+        .zip(&base.gyr_bias_sensor_rps)
+        .map(|(s, b)| gyro_calibration::apply(&k, sub(s.gyr_sensor_rps, *b)))
+        .collect();
+    let q6d = if k == gyro_calibration::IDENTITY {
+        base.q_earth6d_from_sensor.clone()
+    } else {
+        let corrected: Vec<ImuSample> = samples
+            .iter()
+            .zip(&rates_rps)
+            .map(|(s, w)| ImuSample {
+                gyr_sensor_rps: *w,
+                ..*s
+            })
+            .collect();
+        offline_vqf::orientation_6d(&corrected, &vec![[0.0; 3]; samples.len()], &dt, ts, params.tau_acc)
+    };
+    let Some(mags) = offline_vqf::magnetometer(samples, settings.use_mag) else {
+        return q6d;
+    };
+    let mut delta = offline_vqf::heading_disagreement_rad(&q6d, &mags);
     match offline.heading {
         HeadingMethod::VqfFilter => {
             let h = HeadingFilter::from_params(&params);
@@ -84,14 +114,14 @@ pub fn estimate_offline_with(samples: &[ImuSample], settings: Settings, offline:
             h.smooth(&mut delta, &base.mag_disturbed, &dt, offline_vqf::Direction::Backward);
         }
         HeadingMethod::Smoother => {
-            let turned_rad: Vec<f64> = samples
-                .iter()
-                .zip(&base.gyr_bias_sensor_rps)
-                .zip(&dt)
-                .map(|((s, b), dt)| norm(sub(s.gyr_sensor_rps, *b)) * dt)
-                .collect();
-            let mag_var = mag_heading_variance(q6d, &mags, &dt, offline);
-            delta = smooth_heading_rad(&delta, &turned_rad, &mag_var, offline.heading_drift_var_rad2_per_rad);
+            let turned_rad: Vec<f64> = rates_rps.iter().zip(&dt).map(|(w, dt)| norm(*w) * dt).collect();
+            let mag_var = mag_heading_variance(&q6d, &mags, &dt, offline);
+            let drift_var = if k == gyro_calibration::IDENTITY {
+                offline.heading_drift_var_rad2_per_rad
+            } else {
+                offline.heading_drift_var_rad2_per_rad * offline.calibrated_drift_factor
+            };
+            delta = smooth_heading_rad(&delta, &turned_rad, &mag_var, drift_var);
         }
     }
     q6d.iter()
