@@ -34,6 +34,9 @@ pub struct GyroCalibrationSettings {
     pub max_correction: f64,
     /// Required relative decrease of the residual sum of squares to accept `K`.
     pub min_improvement: f64,
+    /// Largest allowed difference between the fits to the two halves of the recording
+    /// (any entry); `f64::INFINITY` skips this check.
+    pub max_half_disagreement: f64,
     /// Use every n-th sample for the residuals (speed; the integration uses all samples).
     pub stride: usize,
 }
@@ -46,6 +49,7 @@ impl Default for GyroCalibrationSettings {
             iterations: 4,
             max_correction: 0.03,
             min_improvement: 0.3,
+            max_half_disagreement: 0.001,
             stride: 4,
         }
     }
@@ -71,10 +75,38 @@ pub struct GyroCalibration {
     pub cost_before: f64,
     pub cost_after: f64,
     pub accepted: bool,
+    /// Largest entry of |K(first half) − K(second half)|, when checked.
+    pub half_disagreement: Option<f64>,
 }
 
 /// Estimate `K` for `samples` whose gyro bias is `gyr_bias_sensor_rps` (per sample).
 pub fn calibrate_gyro(
+    samples: &[ImuSample],
+    gyr_bias_sensor_rps: &[Vec3],
+    dt_s: &[f64],
+    s: &GyroCalibrationSettings,
+) -> GyroCalibration {
+    let mut whole = fit(samples, gyr_bias_sensor_rps, dt_s, s);
+    if whole.accepted && s.max_half_disagreement.is_finite() {
+        // The correction must be reproducible: fit each half of the recording on its own.
+        let mid = samples.len() / 2;
+        let first = fit(&samples[..mid], &gyr_bias_sensor_rps[..mid], &dt_s[..mid], s);
+        let second = fit(&samples[mid..], &gyr_bias_sensor_rps[mid..], &dt_s[mid..], s);
+        let disagreement = (0..3)
+            .flat_map(|r| (0..3).map(move |c| (r, c)))
+            .map(|(r, c)| (first.k_fit[r][c] - second.k_fit[r][c]).abs())
+            .fold(0.0, f64::max);
+        whole.half_disagreement = Some(disagreement);
+        if disagreement > s.max_half_disagreement {
+            whole.accepted = false;
+            whole.k = IDENTITY;
+        }
+    }
+    whole
+}
+
+/// One least-squares fit over `samples`, with the improvement and size checks.
+fn fit(
     samples: &[ImuSample],
     gyr_bias_sensor_rps: &[Vec3],
     dt_s: &[f64],
@@ -151,6 +183,7 @@ pub fn calibrate_gyro(
         cost_before,
         cost_after: cost_now,
         accepted,
+        half_disagreement: None,
     }
 }
 
@@ -314,6 +347,15 @@ mod tests {
                 assert!((v - expected).abs() < 5e-4, "K·G[{r}][{col}] = {v}");
             }
         }
+    }
+
+    #[test]
+    fn a_correction_that_differs_between_the_halves_is_refused() {
+        let a = recording(&[[1.006, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
+        let b = recording(&[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.008]]);
+        let mixed: Vec<ImuSample> = a[..3000].iter().chain(&b[3000..]).copied().collect();
+        let c = calibrate(&mixed);
+        assert!(!c.accepted && c.half_disagreement.is_some_and(|d| d > 0.004), "{c:?}");
     }
 
     #[test]
