@@ -7,10 +7,12 @@
 pub mod body;
 pub mod cli;
 pub mod commands;
+pub mod device;
 pub mod error;
 pub mod frames;
 pub mod orientation;
 pub mod session;
+pub mod simulate;
 pub mod stream;
 
 pub use error::{BadInput, Error, Problem, Result};

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod orientation;
+pub mod simulate;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -12,5 +13,6 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Orientation(args) => orientation::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     }
 }

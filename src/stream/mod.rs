@@ -12,7 +12,7 @@ use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
 use flate2::Compression;
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
 use crate::error::{BadInput, Error, Problem};
@@ -51,30 +51,41 @@ pub fn read_stream(path: &Path) -> Result<Stream, BadInput> {
 }
 
 /// Write `t,qw,qx,qy,qz` with each row's time text exactly as given. Quaternions are
-/// written with Rust's shortest round-trip formatting: full f64 precision, never fewer
-/// than 7 significant digits of the stored value.
+/// written in shortest round-trip form (`zmij`, exponent form for tiny values such as
+/// `3.1e-5`): full f64 precision, never fewer than 7 significant digits of the stored value.
 pub fn write_orientation_csv(path: &Path, t_text: &[Box<str>], q_world_from_sensor: &[Quat]) -> Result<(), Error> {
     let io_err = |source| Error::Output {
         path: path.to_path_buf(),
         source,
     };
+    let text = format_orientation_rows(t_text, q_world_from_sensor);
     let file = File::create(path).map_err(io_err)?;
     if is_gzip_path(path) {
-        let mut w = BufWriter::with_capacity(1 << 16, GzEncoder::new(file, Compression::default()));
-        write_orientation_rows(&mut w, t_text, q_world_from_sensor).map_err(io_err)?;
-        let gz = w.into_inner().map_err(|e| io_err(e.into_error()))?;
-        gz.finish().map_err(io_err)?;
+        let mut gz = GzEncoder::new(BufWriter::with_capacity(1 << 16, file), Compression::default());
+        gz.write_all(&text).map_err(io_err)?;
+        gz.finish().map_err(io_err)?.flush().map_err(io_err)?;
     } else {
-        let mut w = BufWriter::with_capacity(1 << 16, file);
-        write_orientation_rows(&mut w, t_text, q_world_from_sensor).map_err(io_err)?;
+        let mut file = file;
+        file.write_all(&text).map_err(io_err)?;
     }
     Ok(())
 }
 
-fn write_orientation_rows(w: &mut impl Write, t_text: &[Box<str>], q: &[Quat]) -> std::io::Result<()> {
-    writeln!(w, "{}", crate::error::ORIENTATION_HEADER)?;
+/// The whole `t,qw,qx,qy,qz` text in memory (one allocation, no `fmt` machinery: this is
+/// the hot part of writing).
+fn format_orientation_rows(t_text: &[Box<str>], q: &[Quat]) -> Vec<u8> {
+    const ROW_GUESS: usize = 16 + 4 * 24;
+    let mut out = Vec::with_capacity(crate::error::ORIENTATION_HEADER.len() + 1 + q.len() * ROW_GUESS);
+    out.extend_from_slice(crate::error::ORIENTATION_HEADER.as_bytes());
+    out.push(b'\n');
+    let mut buf = zmij::Buffer::new();
     for (t, q) in t_text.iter().zip(q) {
-        writeln!(w, "{t},{},{},{},{}", q.w, q.x, q.y, q.z)?;
+        out.extend_from_slice(t.as_bytes());
+        for v in [q.w, q.x, q.y, q.z] {
+            out.push(b',');
+            out.extend_from_slice(buf.format(v).as_bytes());
+        }
+        out.push(b'\n');
     }
-    w.flush()
+    out
 }

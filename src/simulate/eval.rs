@@ -1,0 +1,1 @@
+//! Comparing an analysis with the truth (filled in below).
