@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use twistcoach::frames::Quat;
 use twistcoach::orientation::accuracy::{TruthSample, rmse};
+use twistcoach::orientation::gyro_calibration::GyroCalibrationSettings;
 use twistcoach::orientation::offline::{self, HeadingMethod, OfflineSettings};
 use twistcoach::orientation::{self as ori, Settings};
 use twistcoach::stream::{self, ImuSample, Samples};
@@ -33,17 +34,63 @@ fn methods() -> Vec<Method> {
         ("backward_bias_init", |s, mag| {
             offline::estimate_backward_bias_init(s, settings(mag))
         }),
-        ("vqf_heading_filter", |s, mag| {
+        ("dt_steps_vqf_heading", |s, mag| {
             let o = OfflineSettings {
                 heading: HeadingMethod::VqfFilter,
+                gyro_calibration: None,
                 ..OfflineSettings::default()
             };
             offline::estimate_offline_with(s, settings(mag), &o)
         }),
         ("heading_smoother", |s, mag| {
-            offline::estimate_offline_with(s, settings(mag), &OfflineSettings::default())
+            let o = OfflineSettings {
+                gyro_calibration: None,
+                ..OfflineSettings::default()
+            };
+            offline::estimate_offline_with(s, settings(mag), &o)
         }),
+        ("gyro_cal_vqf_heading", |s, mag| {
+            let o = OfflineSettings {
+                heading: HeadingMethod::VqfFilter,
+                gyro_calibration: Some(cal_settings()),
+                ..OfflineSettings::default()
+            };
+            offline::estimate_offline_with(s, settings(mag), &o)
+        }),
+        ("gyro_cal_smoother", |s, mag| {
+            let d = OfflineSettings::default();
+            let o = OfflineSettings {
+                gyro_calibration: Some(cal_settings()),
+                heading_drift_var_rad2_per_rad: env("HEAD_Q").unwrap_or(d.heading_drift_var_rad2_per_rad),
+                calibrated_drift_factor: env("CAL_DRIFT_FACTOR").unwrap_or(d.calibrated_drift_factor),
+                bias_drift_time_s: env("BIAS_DRIFT_T").unwrap_or(d.bias_drift_time_s),
+                reference_fraction: env("REF_FRACTION").unwrap_or(d.reference_fraction),
+                vqf_disturbed_inflation: env("VQF_DIST_INFLATION").unwrap_or(d.vqf_disturbed_inflation),
+                ..d
+            };
+            offline::estimate_offline_with(s, settings(mag), &o)
+        }),
+        ("default", |s, mag| offline::estimate_offline(s, settings(mag))),
     ]
+}
+
+fn env(k: &str) -> Option<f64> {
+    std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok())
+}
+
+/// Calibration settings, overridable from the environment for sweeps:
+/// CAL_SEG_S, CAL_SMOOTH_S, CAL_MIN_IMPROVEMENT, CAL_STRIDE, CAL_ITER.
+fn cal_settings() -> GyroCalibrationSettings {
+    let d = GyroCalibrationSettings::default();
+    GyroCalibrationSettings {
+        segment_s: env("CAL_SEG_S").unwrap_or(d.segment_s),
+        smoothing_s: env("CAL_SMOOTH_S").unwrap_or(d.smoothing_s),
+        min_improvement: env("CAL_MIN_IMPROVEMENT").unwrap_or(d.min_improvement),
+        max_half_disagreement: env("CAL_MAX_HALF_DIFF").unwrap_or(d.max_half_disagreement),
+        stride: env("CAL_STRIDE").map_or(d.stride, |v| v as usize),
+        iterations: env("CAL_ITER").map_or(d.iterations, |v| v as usize),
+        ..d
+    }
 }
 
 fn settings(use_mag: bool) -> Settings {
@@ -92,15 +139,61 @@ fn main() {
     let mut dir = PathBuf::from("../shared/data/broad");
     let mut wanted: Vec<String> = vec![];
     let mut write: Option<PathBuf> = None;
+    let mut crop: Option<(f64, f64)> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--method" => wanted.push(it.next().expect("--method NAME").clone()),
             "--write" => write = Some(PathBuf::from(it.next().expect("--write DIR"))),
+            "--crop" => {
+                let a: f64 = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--crop FROM TO (fractions)");
+                let b: f64 = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--crop FROM TO (fractions)");
+                crop = Some((a, b));
+            }
             _ => dir = PathBuf::from(a),
         }
     }
-    let trials = load(&dir);
+    let mut trials = load(&dir);
+    if let Some((a, b)) = crop {
+        // Robustness check: score on a part of each recording only (fractions of its length).
+        for t in &mut trials {
+            let n = t.samples.len();
+            let (i, j) = ((a * n as f64) as usize, ((b * n as f64) as usize).min(n));
+            t.samples = t.samples[i..j].to_vec();
+            t.t_text = t.t_text[i..j].to_vec();
+            t.truth = t.truth[i..j].to_vec();
+        }
+    }
+    if wanted.iter().any(|w| w == "calib") {
+        for t in &trials {
+            let ts = ori::nominal_sample_time_s(t.samples.iter().map(|x| x.t_s));
+            let dt = offline::step_times_s(&t.samples, ts);
+            let base = ori::offline_vqf::offline_vqf_with_steps(&t.samples, &dt, ts, false, &ori::vqf_params());
+            let c = twistcoach::orientation::gyro_calibration::calibrate_gyro(
+                &t.samples,
+                &base.gyr_bias_sensor_rps,
+                &dt,
+                &cal_settings(),
+            );
+            let e: Vec<String> = c.k_fit.iter().flatten().map(|v| format!("{:+.4}", v)).collect();
+            println!(
+                "{} cost {:.1} -> {:.1} accepted {} halves differ by {} K {}",
+                &t.name[..2],
+                c.cost_before,
+                c.cost_after,
+                c.accepted,
+                c.half_disagreement.map_or("-".into(), |d| format!("{d:.4}")),
+                e.join(" ")
+            );
+        }
+        return;
+    }
     let short: Vec<String> = trials.iter().map(|t| t.name[..2].to_string()).collect();
     println!(
         "{:<22} {:>4} {} | mean   (s)",

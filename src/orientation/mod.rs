@@ -13,6 +13,7 @@
 //! Pure: no I/O, no clock. Owns nothing about bodies or mounting.
 
 pub mod accuracy;
+pub mod gyro_calibration;
 pub mod offline;
 pub mod offline_vqf;
 

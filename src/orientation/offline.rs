@@ -15,6 +15,7 @@
 //! the smoother's noise); only the acceleration low-pass uses the nominal sample time.
 //! The methods tried and their BROAD scores are in docs/offline-orientation.md.
 
+use super::gyro_calibration::{self, GyroCalibrationSettings, calibrate_gyro};
 use super::offline_vqf::{self, HeadingFilter, offline_vqf_with_steps};
 use super::{OrientationFilter, Settings, nominal_sample_time_s, vqf_params};
 use crate::frames::{Quat, Vec3, norm, sub};
@@ -35,6 +36,20 @@ pub struct OfflineSettings {
     pub mag_norm_tolerance: f64,
     /// Deviation of the dip angle from the recording's median that doubles the variance, rad.
     pub mag_dip_tolerance_rad: f64,
+    /// Self-calibrate the gyroscope's scale and axes from the accelerometer first.
+    pub gyro_calibration: Option<GyroCalibrationSettings>,
+    /// Heading smoother: the bias uncertainty σ_b (rad/s) adds `σ_b² · dt · this` (s) of
+    /// heading variance per step: the drift a bias error causes over this long.
+    pub bias_drift_time_s: f64,
+    /// Field norm and dip reference: the densest `reference_fraction` of the recording's
+    /// values (robust to a disturbed majority if it is spread out), 0.5 ≈ the median.
+    pub reference_fraction: f64,
+    /// Heading smoother: variance factor for samples both VQF passes flag as magnetically
+    /// disturbed (1 = ignore VQF's flags).
+    pub vqf_disturbed_inflation: f64,
+    /// When the calibration was accepted, the heading drift variance is multiplied by
+    /// this (a calibrated gyro drifts less while turning).
+    pub calibrated_drift_factor: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +69,11 @@ impl Default for OfflineSettings {
             mag_heading_var_rad2_s: 1.0,
             mag_norm_tolerance: 0.02,
             mag_dip_tolerance_rad: 0.03,
+            gyro_calibration: Some(GyroCalibrationSettings::default()),
+            calibrated_drift_factor: 0.1,
+            bias_drift_time_s: 100.0,
+            vqf_disturbed_inflation: 1.0,
+            reference_fraction: 0.5,
         }
     }
 }
@@ -72,11 +92,33 @@ pub fn estimate_offline_with(samples: &[ImuSample], settings: Settings, offline:
     let dt = step_times_s(samples, ts);
     let params = vqf_params();
     let base = offline_vqf_with_steps(samples, &dt, ts, settings.use_mag, &params);
-    let Some(mags) = offline_vqf::magnetometer(samples, settings.use_mag) else {
-        return base.q_earth6d_from_sensor;
+    // Bias-free (and, when calibrated, corrected) rates.
+    let k = match &offline.gyro_calibration {
+        Some(cal) => calibrate_gyro(samples, &base.gyr_bias_sensor_rps, &dt, cal).k,
+        None => gyro_calibration::IDENTITY,
     };
-    let q6d = &base.q_earth6d_from_sensor;
-    let mut delta = offline_vqf::heading_disagreement_rad(q6d, &mags);
+    let rates_rps: Vec<Vec3> = samples
+        .iter()
+        .zip(&base.gyr_bias_sensor_rps)
+        .map(|(s, b)| gyro_calibration::apply(&k, sub(s.gyr_sensor_rps, *b)))
+        .collect();
+    let q6d = if k == gyro_calibration::IDENTITY {
+        base.q_earth6d_from_sensor.clone()
+    } else {
+        let corrected: Vec<ImuSample> = samples
+            .iter()
+            .zip(&rates_rps)
+            .map(|(s, w)| ImuSample {
+                gyr_sensor_rps: *w,
+                ..*s
+            })
+            .collect();
+        offline_vqf::orientation_6d(&corrected, &vec![[0.0; 3]; samples.len()], &dt, ts, params.tau_acc)
+    };
+    let Some(mags) = offline_vqf::magnetometer(samples, settings.use_mag) else {
+        return q6d;
+    };
+    let mut delta = offline_vqf::heading_disagreement_rad(&q6d, &mags);
     match offline.heading {
         HeadingMethod::VqfFilter => {
             let h = HeadingFilter::from_params(&params);
@@ -84,14 +126,25 @@ pub fn estimate_offline_with(samples: &[ImuSample], settings: Settings, offline:
             h.smooth(&mut delta, &base.mag_disturbed, &dt, offline_vqf::Direction::Backward);
         }
         HeadingMethod::Smoother => {
-            let turned_rad: Vec<f64> = samples
+            let per_rad = if k == gyro_calibration::IDENTITY {
+                offline.heading_drift_var_rad2_per_rad
+            } else {
+                offline.heading_drift_var_rad2_per_rad * offline.calibrated_drift_factor
+            };
+            // Drift from turning (scale/axis errors) and from the remaining bias uncertainty.
+            let drift_var: Vec<f64> = rates_rps
                 .iter()
-                .zip(&base.gyr_bias_sensor_rps)
                 .zip(&dt)
-                .map(|((s, b), dt)| norm(sub(s.gyr_sensor_rps, *b)) * dt)
+                .zip(&base.gyr_bias_sigma_rps)
+                .map(|((w, dt), sigma)| per_rad * norm(*w) * dt + sigma * sigma * dt * offline.bias_drift_time_s)
                 .collect();
-            let mag_var = mag_heading_variance(q6d, &mags, &dt, offline);
-            delta = smooth_heading_rad(&delta, &turned_rad, &mag_var, offline.heading_drift_var_rad2_per_rad);
+            let mut mag_var = mag_heading_variance(&q6d, &mags, &dt, offline);
+            for (v, disturbed) in mag_var.iter_mut().zip(&base.mag_disturbed) {
+                if *disturbed {
+                    *v *= offline.vqf_disturbed_inflation;
+                }
+            }
+            delta = smooth_heading_rad(&delta, &drift_var, &mag_var);
         }
     }
     q6d.iter()
@@ -118,8 +171,8 @@ pub fn mag_heading_variance(
             (-e[2]).atan2(e[0].hypot(e[1]))
         })
         .collect();
-    let norm_ref = median(&norms);
-    let dip_ref_rad = median(&dips_rad);
+    let norm_ref = densest_value(&norms, s.reference_fraction);
+    let dip_ref_rad = densest_value(&dips_rad, s.reference_fraction);
     norms
         .iter()
         .zip(&dips_rad)
@@ -134,14 +187,9 @@ pub fn mag_heading_variance(
 }
 
 /// Fixed-interval Kalman smoother of a heading offset (random walk, angles wrapped):
-/// `drift_var_rad2_per_rad × turned_rad[i]` is the variance added before sample `i`,
+/// `drift_var_rad2[i]` is the variance the offset gains before sample `i`,
 /// `meas_var_rad2[i]` the variance of measurement `measured_rad[i]`.
-pub fn smooth_heading_rad(
-    measured_rad: &[f64],
-    turned_rad: &[f64],
-    meas_var_rad2: &[f64],
-    drift_var_rad2_per_rad: f64,
-) -> Vec<f64> {
+pub fn smooth_heading_rad(measured_rad: &[f64], drift_var_rad2: &[f64], meas_var_rad2: &[f64]) -> Vec<f64> {
     let n = measured_rad.len();
     if n == 0 {
         return vec![];
@@ -151,7 +199,7 @@ pub fn smooth_heading_rad(
     let mut pred = Vec::with_capacity(n);
     let mut filt = Vec::with_capacity(n);
     for i in 0..n {
-        p += drift_var_rad2_per_rad * turned_rad[i];
+        p += drift_var_rad2[i];
         pred.push((x, p));
         let k = p / (p + meas_var_rad2[i]);
         x = wrap_pi(x + k * wrap_pi(measured_rad[i] - x));
@@ -175,13 +223,19 @@ fn wrap_pi(a: f64) -> f64 {
     (a + PI).rem_euclid(TAU) - PI
 }
 
-fn median(v: &[f64]) -> f64 {
+/// The middle of the shortest interval that holds `fraction` of the values (the "shorth"):
+/// where the values are densest. Finite values only; 0 for none.
+fn densest_value(v: &[f64], fraction: f64) -> f64 {
     let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     if s.is_empty() {
         return 0.0;
     }
-    let mid = s.len() / 2;
-    *s.select_nth_unstable_by(mid, f64::total_cmp).1
+    s.sort_by(f64::total_cmp);
+    let w = ((s.len() as f64 * fraction.clamp(0.0, 1.0)).ceil() as usize).clamp(1, s.len());
+    let start = (0..=s.len() - w)
+        .min_by(|&a, &b| (s[a + w - 1] - s[a]).total_cmp(&(s[b + w - 1] - s[b])))
+        .unwrap_or(0);
+    s[start + (w - 1) / 2]
 }
 
 /// The interval ending at each sample (the first gets the nominal sample time).
@@ -224,7 +278,7 @@ mod tests {
         // Alternating ±0.2 rad noise around 0.5 rad: with no rotation the offset cannot drift,
         // so every sample gets (nearly) the overall mean.
         let z: Vec<f64> = (0..2000).map(|i| 0.5 + if i % 2 == 0 { 0.2 } else { -0.2 }).collect();
-        let out = smooth_heading_rad(&z, &vec![0.0; 2000], &vec![0.04; 2000], 1e-3);
+        let out = smooth_heading_rad(&z, &vec![0.0; 2000], &vec![0.04; 2000]);
         assert!(out.iter().all(|d| (d - 0.5).abs() < 0.01), "{:?}", &out[..4]);
     }
 
@@ -232,9 +286,19 @@ mod tests {
     fn the_smoother_follows_a_step_while_turning_and_crosses_pi_the_short_way() {
         // Heading offset jumps from +3.1 to −3.1 rad (0.08 rad apart across ±π) mid-turn.
         let z: Vec<f64> = (0..4000).map(|i| if i < 2000 { 3.1 } else { -3.1 }).collect();
-        let out = smooth_heading_rad(&z, &vec![0.01; 4000], &vec![1.0; 4000], 1e-3);
+        let out = smooth_heading_rad(&z, &vec![1e-5; 4000], &vec![1.0; 4000]);
         assert!(out.iter().all(|d| d.abs() > 3.0), "went the long way round");
         assert!((out[0] - 3.1).abs() < 1e-3 && (out[3999] + 3.1).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_reference_is_where_the_values_are_densest() {
+        // 40 % tight cluster at 44, 60 % spread between 20 and 80: the median (≈ 47) is
+        // pulled away, the densest fifth is not.
+        let mut v: Vec<f64> = (0..400).map(|i| 44.0 + (i % 5) as f64 * 0.01).collect();
+        v.extend((0..600).map(|i| 20.0 + i as f64 * 0.1));
+        assert!((densest_value(&v, 0.2) - 44.0).abs() < 0.05);
+        assert_eq!(densest_value(&[3.0, 1.0, 2.0], 1.0), 2.0);
     }
 
     #[test]
