@@ -157,14 +157,15 @@ fn interp_scalar(t_s: &[f64], v: &[f64], t: f64) -> f64 {
 }
 
 /// Stillness signals of one stream at its own samples.
-fn still_signals(s: &SensorStream, t: &[f64], q: &[Quat], span_s: f64) -> StillSignals {
+fn still_signals(s: &SensorStream, t: &[f64], q: &[Quat], still: &StillSettings) -> StillSignals {
+    let span_s = still.rate_span_s;
     match &s.stream.samples {
         Samples::Imu(imu) => StillSignals {
             rate_dps: gyro_rate_dps(t, &imu.iter().map(|x| x.gyr_sensor_rps).collect::<Vec<_>>(), span_s),
             acc_norm_mps2: Some(imu.iter().map(|x| norm(x.acc_sensor_mps2)).collect()),
         },
         Samples::Orientation(_) => StillSignals {
-            rate_dps: orientation_rate_dps(t, q, span_s),
+            rate_dps: orientation_rate_dps(t, q, span_s, still.rate_min_samples),
             acc_norm_mps2: None,
         },
     }
@@ -269,7 +270,7 @@ pub fn analyze_detailed(streams: &[SensorStream], config: &Config) -> Result<(Re
     let mut still = Vec::new();
     for (k, s) in streams.iter().enumerate() {
         let (st, sq) = &oriented[k];
-        let sig = still_signals(s, st, sq, config.still.rate_span_s);
+        let sig = still_signals(s, st, sq, &config.still);
         let on_axis = |v: &Vec<f64>| -> Vec<f64> {
             if k == pi {
                 idx.iter().map(|&i| v[i]).collect()

@@ -14,6 +14,10 @@ pub struct StillSettings {
     pub max_rate_dps: f64,
     /// Orientation streams: the rate is the rotation over this span divided by it, s.
     pub rate_span_s: f64,
+    /// ... but each mean spans at least this many samples: on-board fusion output is noisy
+    /// (0.2–0.6° from sample to sample at 50 Hz), and a 0.1 s mean of five samples still
+    /// reads 2–6°/s for a sensor at rest.
+    pub rate_min_samples: usize,
     /// Raw IMU: |acc| must stay within this of its window mean, m/s².
     pub acc_tolerance_mps2: f64,
     /// The window wanted, s.
@@ -29,6 +33,7 @@ impl Default for StillSettings {
         StillSettings {
             max_rate_dps: 5.0,
             rate_span_s: 0.1,
+            rate_min_samples: 10,
             acc_tolerance_mps2: 0.5,
             window_s: 2.0,
             min_window_s: 1.0,
@@ -42,11 +47,13 @@ impl Default for StillSettings {
 /// mean over the `span_s` after it, divided by the time between the windows' centres.
 /// Averaging first keeps the quantisation and noise of 20–60 Hz on-board fusion (a few
 /// tenths of a degree per sample) from looking like motion.
-pub fn orientation_rate_dps(t_s: &[f64], q: &[Quat], span_s: f64) -> Vec<f64> {
+pub fn orientation_rate_dps(t_s: &[f64], q: &[Quat], span_s: f64, min_samples: usize) -> Vec<f64> {
     let n = t_s.len();
     if n < 2 {
         return vec![0.0; n];
     }
+    let dt_typical = (t_s[n - 1] - t_s[0]) / (n - 1) as f64;
+    let span_s = span_s.max(min_samples.saturating_sub(1) as f64 * dt_typical);
     // Prefix sums of sign-aligned quaternions and of times, for O(1) window means.
     let mut aligned = Vec::with_capacity(n);
     let mut prev = q[0];
@@ -389,8 +396,8 @@ mod tests {
             .iter()
             .map(|t| Quat::from_axis_angle([0.0, 0.0, 1.0], (30.0f64 * t).to_radians()))
             .collect();
-        let r = orientation_rate_dps(&t, &q, 0.1);
-        for v in &r[10..] {
+        let r = orientation_rate_dps(&t, &q, 0.1, 10);
+        for v in &r[10..90] {
             assert_abs_diff_eq!(*v, 30.0, epsilon = 1e-6);
         }
     }

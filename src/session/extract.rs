@@ -145,6 +145,9 @@ struct Pending {
     end_index: usize,
     /// Whether the recording ended inside the excursion.
     open: bool,
+    /// Where the next excursion began (absolute index), if it began before this one was
+    /// measured: the rest after this one ends there.
+    next_start: Option<usize>,
 }
 
 /// The extractor's state.
@@ -159,6 +162,8 @@ pub struct State {
     rest_updated_s: f64,
     /// The rest level only looks at samples since the last excursion ended.
     neutral_since_s: f64,
+    /// The rest level before the last excursion.
+    prev_rest_deg: Option<f64>,
     pending: Vec<Pending>,
 }
 
@@ -185,6 +190,7 @@ impl State {
             rest_deg: None,
             rest_updated_s: f64::NEG_INFINITY,
             neutral_since_s: f64::NEG_INFINITY,
+            prev_rest_deg: None,
             pending: Vec::new(),
         }
     }
@@ -242,12 +248,20 @@ impl State {
                         None
                     };
                     let recent = || self.median_between((t - s.rest_window_s).max(since), t);
-                    self.rest_deg = lagged.or_else(recent).or(Some(a));
+                    // Right after an excursion there is too little rest to judge: keep
+                    // the level from before it for half a rest window.
+                    let fresh = t - since < 0.5 * s.rest_window_s;
+                    self.rest_deg = if fresh && self.prev_rest_deg.is_some() {
+                        self.prev_rest_deg
+                    } else {
+                        lagged.or_else(recent).or(Some(a))
+                    };
                     self.rest_updated_s = t;
                 }
                 let rest = self.rest_deg.unwrap_or(a);
                 if (a - rest).abs() > s.excursion_deg {
                     let sign = (a - rest).signum();
+                    self.mark_next_start(index);
                     self.phase = Phase::Excursion {
                         sign,
                         rest_before_deg: rest,
@@ -279,13 +293,16 @@ impl State {
                         peak_index,
                         end_index,
                         open: false,
+                        next_start: None,
                     });
                     self.phase = Phase::Neutral;
                     self.rest_deg = None;
+                    self.prev_rest_deg = Some(rest_before_deg);
                     self.neutral_since_s = self.at(end_index).t_s;
                     events.push(Event::Neutral { t_s: t });
                     // A change of sign starts the other side's excursion at once.
                     if rel < -s.excursion_deg {
+                        self.mark_next_start(index);
                         self.phase = Phase::Excursion {
                             sign: -sign,
                             rest_before_deg,
@@ -334,10 +351,17 @@ impl State {
                 peak_index,
                 end_index: self.next_index().saturating_sub(1),
                 open: true,
+                next_start: None,
             });
             self.phase = Phase::Neutral;
         }
         self.finalize_ready(f64::INFINITY, events);
+    }
+
+    fn mark_next_start(&mut self, index: usize) {
+        for p in &mut self.pending {
+            p.next_start.get_or_insert(index);
+        }
     }
 
     fn settled_at_new_neutral(&self, index: usize, peak_index: usize, rel: f64, peak_rel: f64) -> bool {
@@ -477,8 +501,13 @@ fn measure_rep(x: &[Sample], base: usize, p: &Pending, s: &Settings) -> Option<M
     let peak_i = p.peak_index.checked_sub(base)?;
     let exc_end_i = p.end_index.checked_sub(base)?.min(x.len() - 1);
     let t_end = x[exc_end_i].t_s;
+    // The rest after ends where the next excursion began.
+    let limit_i = p
+        .next_start
+        .and_then(|n| n.checked_sub(base))
+        .map_or(x.len() - 1, |n| n.min(x.len() - 1).max(exc_end_i));
     // Rest level after: median over the rest window just after the excursion.
-    let mut after: Vec<f64> = x[exc_end_i..]
+    let mut after: Vec<f64> = x[exc_end_i..=limit_i]
         .iter()
         .take_while(|smp| smp.t_s <= t_end + s.rest_window_s)
         .map(|smp| smp.angle_deg)
