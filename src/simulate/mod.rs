@@ -6,6 +6,7 @@
 //! analysis). [`eval`] compares an analysis with that truth. Everything is pure and
 //! deterministic for a seed (own PRNG, [`rng`]); writing files is `commands::simulate`.
 
+pub mod baseline;
 pub mod eval;
 pub mod motion;
 pub mod rng;
