@@ -8,6 +8,7 @@
 
 pub mod baseline;
 pub mod eval;
+pub mod fixtures;
 pub mod motion;
 pub mod rng;
 pub mod scenario;
