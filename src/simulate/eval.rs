@@ -421,9 +421,12 @@ pub fn misses(m: &Metrics, th: &Thresholds) -> Vec<String> {
     out
 }
 
+/// Which results belong to a group.
+type GroupFilter = Box<dyn Fn(&CaseResult) -> bool>;
+
 /// Metrics per group: "overall", each variation, each sensor count and format, each hard case.
 pub fn grouped(results: &[CaseResult]) -> Vec<(String, Metrics)> {
-    let mut groups: Vec<(String, Box<dyn Fn(&CaseResult) -> bool>)> = vec![("overall".into(), Box::new(|_| true))];
+    let mut groups: Vec<(String, GroupFilter)> = vec![("overall".into(), Box::new(|_| true))];
     for v in Variation::ALL {
         groups.push((
             format!("{} (normal)", v.name()),
