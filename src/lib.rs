@@ -12,6 +12,7 @@ pub mod error;
 pub mod frames;
 pub mod orientation;
 pub mod session;
+pub mod simulate;
 pub mod stream;
 
 pub use error::{BadInput, Error, Problem, Result};

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod demo;
 pub mod orientation;
+pub mod simulate;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -14,5 +15,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Orientation(args) => orientation::run(&args),
         Command::Analyze(args) => analyze::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     }
 }
