@@ -1,6 +1,7 @@
 //! The subcommands: each reads its inputs, calls the pure core, and writes its outputs.
 //! This is the program's edge; nothing here is needed by the core.
 
+pub mod analyze;
 pub mod demo;
 pub mod orientation;
 pub mod simulate;
@@ -13,6 +14,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Orientation(args) => orientation::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
         Command::Simulate(args) => simulate::run(&args),
     }
 }
