@@ -41,6 +41,45 @@ pub enum Command {
     ///
     /// Example: twistcoach simulate --variation seated --sensors chest,pelvis --seed 7 --out sim7
     Simulate(SimulateArgs),
+    /// Analyze a recorded session: reps, holds, flags and cues (spec §6, §7).
+    ///
+    /// Example: twistcoach analyze --variation seated --sensor chest=chest.csv.gz --json
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// The variation: supine, seated or standing.
+    #[arg(long, value_name = "V")]
+    pub variation: String,
+    /// A sensor stream: PLACEMENT=PATH (chest, pelvis, upper-back, sacrum); once or twice.
+    #[arg(long = "sensor", value_name = "PLACEMENT=PATH", required = true)]
+    pub sensors: Vec<String>,
+    /// How a sensor's axes sit on the body, e.g. "chest=+x:head,+z:out" (default: +y toward
+    /// the head, +z out of the body surface).
+    #[arg(long = "mount", value_name = "PLACEMENT=SPEC")]
+    pub mounts: Vec<String>,
+    /// A caution profile: disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy.
+    #[arg(long, value_name = "NAME")]
+    pub caution: Option<String>,
+    /// A TOML protocol file overriding the default targets (see docs/protocol.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
+    /// Print exactly one JSON report (schema twistcoach.report/1) to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Keep the heading drift (do not use the rests between reps to remove it).
+    #[arg(long, hide = true)]
+    pub no_drift_correction: bool,
+    /// Write the body signals (t, primary angle, compensation, flexion; degrees) to this CSV.
+    #[arg(long, hide = true, value_name = "CSV")]
+    pub dump_signals: Option<PathBuf>,
+    /// Ignore magnetometer columns of raw streams.
+    #[arg(long)]
+    pub no_mag: bool,
+    /// Estimate orientation causally (as live) instead of from the whole recording.
+    #[arg(long)]
+    pub causal: bool,
 }
 
 #[derive(Debug, clap::Args)]

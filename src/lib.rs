@@ -4,6 +4,7 @@
 //! (IMU → q_world_from_sensor) → … The core is pure (no I/O, no clock); `commands` is the
 //! edge that reads files, calls the core and writes results.
 
+pub mod analysis;
 pub mod body;
 pub mod cli;
 pub mod commands;

@@ -1,6 +1,7 @@
 //! The subcommands: each reads its inputs, calls the pure core, and writes its outputs.
 //! This is the program's edge; nothing here is needed by the core.
 
+pub mod analyze;
 pub mod demo;
 pub mod orientation;
 pub mod simulate;
@@ -14,5 +15,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Orientation(args) => orientation::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
     }
 }

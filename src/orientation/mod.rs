@@ -14,6 +14,7 @@
 
 pub mod accuracy;
 pub mod offline;
+pub mod warm;
 
 use crate::frames::Quat;
 use crate::stream::ImuSample;
