@@ -200,8 +200,8 @@ fn empty_report(s: &Settings) -> Report {
     }
 }
 
-/// The project's analysis of a simulated session, as `twistcoach analyze` would run it on
-/// the written files. Until the analysis lands this is the simulator's naive baseline.
+/// The project's analysis of a simulated session, as `twistcoach analyze` runs it on the
+/// written files (default settings).
 pub fn analysis_of(session: &SimSession) -> Result<Report, String> {
     let streams = session.parsed_streams().map_err(|e| e.to_string())?;
     analyze_streams(session.settings.variation, &streams)
@@ -209,16 +209,16 @@ pub fn analysis_of(session: &SimSession) -> Result<Report, String> {
 
 /// The project's analysis of parsed streams (placements in command-line order).
 pub fn analyze_streams(variation: Variation, streams: &[(Placement, crate::stream::Stream)]) -> Result<Report, String> {
-    let inputs: Vec<crate::analysis::SensorStream> = streams
+    let input: Vec<crate::analysis::SensorStream> = streams
         .iter()
-        .map(|(placement, stream)| crate::analysis::SensorStream {
-            placement: *placement,
-            path: std::path::PathBuf::from(super::stream_file_name(*placement)),
-            stream: stream.clone(),
-            mount: crate::body::mount::Mount::default(),
+        .map(|(p, s)| crate::analysis::SensorStream {
+            placement: *p,
+            path: super::stream_file_name(*p).into(),
+            stream: s.clone(),
+            mount: Default::default(),
         })
         .collect();
-    crate::analysis::analyze(&inputs, &crate::analysis::Config::new(variation)).map_err(|e| e.to_string())
+    crate::analysis::analyze(&input, &crate::analysis::Config::new(variation)).map_err(|e| e.to_string())
 }
 
 /// Counts for one flag.
