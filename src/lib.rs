@@ -9,7 +9,9 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod frames;
+pub mod history;
 pub mod orientation;
+pub mod plot;
 pub mod session;
 pub mod stream;
 

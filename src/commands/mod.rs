@@ -2,7 +2,9 @@
 //! This is the program's edge; nothing here is needed by the core.
 
 pub mod demo;
+pub mod history;
 pub mod orientation;
+pub mod plot;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -12,5 +14,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Orientation(args) => orientation::run(&args),
+        Command::History(args) => history::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }
