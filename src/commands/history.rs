@@ -253,7 +253,15 @@ fn describe(outcome: SaveOutcome, started: LocalTime) -> String {
 }
 
 fn add(db: &Path, report: &Path, started_at: Option<&str>, notes: &NoteArgs) -> Result<()> {
-    let mut record = import::ReportJsonReader.read(report)?;
+    let mut records = import::ReportJsonReader.read(report)?;
+    if records.len() != 1 {
+        return Err(Error::Failed(format!(
+            "{}: holds {} sessions; `history add` takes one report (use `history import` for several)",
+            report.display(),
+            records.len()
+        )));
+    }
+    let mut record = records.remove(0);
     if let Some(text) = started_at {
         record.started = LocalTime::parse(text).map_err(|e| Error::Failed(format!("--started-at: {e}")))?;
         record.source.content_sha256 = import::content_sha256(&record.report_json, record.started);
@@ -309,19 +317,21 @@ fn import_paths(db: &Path, paths: &[PathBuf]) -> Result<()> {
     let mut failures: Vec<crate::error::BadInput> = Vec::new();
     for (file, reader) in &files {
         match readers[*reader].read(file) {
-            Ok(record) => {
-                if !record.user.symptoms.is_empty() {
-                    if let Some(bar) = &bar {
-                        bar.suspend(|| print_advice(&record.user.symptoms));
-                    } else {
-                        print_advice(&record.user.symptoms);
+            Ok(records) => {
+                for record in records {
+                    if !record.user.symptoms.is_empty() {
+                        if let Some(bar) = &bar {
+                            bar.suspend(|| print_advice(&record.user.symptoms));
+                        } else {
+                            print_advice(&record.user.symptoms);
+                        }
                     }
-                }
-                match store.save(&record)? {
-                    SaveOutcome::Inserted { .. } => added += 1,
-                    SaveOutcome::Duplicate { notes_updated, .. } => {
-                        duplicates += 1;
-                        updated += usize::from(notes_updated);
+                    match store.save(&record)? {
+                        SaveOutcome::Inserted { .. } => added += 1,
+                        SaveOutcome::Duplicate { notes_updated, .. } => {
+                            duplicates += 1;
+                            updated += usize::from(notes_updated);
+                        }
                     }
                 }
             }

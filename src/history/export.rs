@@ -1,6 +1,7 @@
 //! `history export`: CSV (one row per rep, session columns repeated; a session without
 //! reps gets one row with empty rep columns) and JSON (one object per session: the report
-//! as read plus `id`, `started_at` and `user_notes`, re-importable with `history import`).
+//! as read plus `history_id`, `started_at` and `user_notes`, re-importable with
+//! `history import`).
 
 use std::fmt::Write as _;
 
@@ -93,7 +94,7 @@ pub fn to_json(sessions: &[StoredSession]) -> String {
         .map(|s| {
             let mut v = record_to_json(&s.record);
             if let Some(obj) = v.as_object_mut() {
-                obj.insert("id".into(), serde_json::Value::from(s.id));
+                obj.insert(super::import::EXPORT_ID_KEY.into(), serde_json::Value::from(s.id));
             }
             v
         })

@@ -23,8 +23,9 @@ pub trait SessionReader {
     fn kind(&self) -> &'static str;
     /// Whether this reader handles `path` (by name and the first bytes of its content).
     fn accepts(&self, path: &Path, head: &[u8]) -> bool;
-    /// Read the session. `Err` names the file (and line) and what is wrong.
-    fn read(&self, path: &Path) -> Result<SessionRecord, BadInput>;
+    /// Read the file's sessions (one, or several for an export). `Err` names the file
+    /// (and line) and what is wrong.
+    fn read(&self, path: &Path) -> Result<Vec<SessionRecord>, BadInput>;
 }
 
 /// Every reader, tried in order.
@@ -37,6 +38,8 @@ pub struct ReportJsonReader;
 
 /// The key of the user's notes in a report JSON (side files and `history export`).
 pub const USER_NOTES_KEY: &str = "user_notes";
+/// The session id that `history export --format json` adds (dropped on import).
+pub const EXPORT_ID_KEY: &str = "history_id";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct UserNotesJson {
@@ -61,21 +64,46 @@ impl SessionReader for ReportJsonReader {
             .and_then(|e| e.to_str())
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         let text = String::from_utf8_lossy(head);
-        is_json && text.trim_start_matches('\u{feff}').trim_start().starts_with('{')
+        let start = text.trim_start_matches('\u{feff}').trim_start();
+        is_json && (start.starts_with('{') || start.starts_with('['))
     }
 
-    fn read(&self, path: &Path) -> Result<SessionRecord, BadInput> {
+    fn read(&self, path: &Path) -> Result<Vec<SessionRecord>, BadInput> {
         let bytes = std::fs::read(path).map_err(|e| BadInput::file(path, Problem::Missing(e.to_string())))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| BadInput::file(path, Problem::Other("not UTF-8 text; expected a JSON report".into())))?;
+        let text = text.trim_start_matches('\u{feff}');
         let mtime = std::fs::metadata(path)
             .and_then(|m| m.modified())
             .ok()
             .and_then(LocalTime::from_file_time);
-        let mut record = parse_report_json(path, text.trim_start_matches('\u{feff}'), mtime)?;
-        record.source.kind = self.kind().to_string();
-        record.source.path = Some(path.display().to_string());
-        Ok(record)
+        let mut records = if text.trim_start().starts_with('[') {
+            // `history export --format json`: an array of reports.
+            let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
+                bad(
+                    path,
+                    Some(e.line()),
+                    format!("not valid JSON ({e}); expected a report or an array of reports"),
+                )
+            })?;
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    parse_report_value(path, item, mtime).map_err(|mut e| {
+                        e.problem = Problem::Other(format!("item {}: {}", i + 1, e.problem));
+                        e
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            vec![parse_report_json(path, text, mtime)?]
+        };
+        for record in &mut records {
+            record.source.kind = self.kind().to_string();
+            record.source.path = Some(path.display().to_string());
+        }
+        Ok(records)
     }
 }
 
@@ -93,13 +121,22 @@ pub fn parse_report_json(
     text: &str,
     fallback_start: Option<LocalTime>,
 ) -> Result<SessionRecord, BadInput> {
-    let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         bad(
             path,
             Some(e.line()),
             format!("not valid JSON ({e}); expected a twistcoach.report/1 report"),
         )
     })?;
+    parse_report_value(path, value, fallback_start)
+}
+
+/// As `parse_report_json`, from parsed JSON.
+pub fn parse_report_value(
+    path: &Path,
+    mut value: serde_json::Value,
+    fallback_start: Option<LocalTime>,
+) -> Result<SessionRecord, BadInput> {
     let obj = value.as_object_mut().ok_or_else(|| {
         bad(
             path,
@@ -125,6 +162,7 @@ pub fn parse_report_json(
         }
     }
     let user_json = obj.remove(USER_NOTES_KEY);
+    obj.remove(EXPORT_ID_KEY);
     let started_at = obj.get("started_at").and_then(|v| v.as_str()).map(str::to_string);
     let protocol = obj.get("protocol").and_then(|v| v.as_str()).map(str::to_string);
     let program_version = obj.get("program_version").and_then(|v| v.as_str()).map(str::to_string);

@@ -123,18 +123,6 @@ impl Store {
                 });
             }
         }
-        if version == 0 {
-            let tables: i64 = conn
-                .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| {
-                    r.get(0)
-                })
-                .map_err(err)?;
-            if tables > 0 {
-                return Err(HistoryError::Foreign {
-                    path: path.to_path_buf(),
-                });
-            }
-        }
         if version > schema::LATEST {
             return Err(HistoryError::TooNew {
                 path: path.to_path_buf(),
@@ -142,18 +130,21 @@ impl Store {
                 known: schema::LATEST,
             });
         }
-        // WAL: readers never block the writer and the writer never blocks readers.
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(err)?;
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
             options,
         };
         store.migrate_to(schema::LATEST)?;
+        // WAL: readers never block the writer and the writer never blocks readers.
+        let _mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(err)?;
+        store
+            .conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(err)?;
         Ok(store)
     }
 
@@ -177,11 +168,31 @@ impl Store {
         let path = self.path.clone();
         let timeout = self.options.busy_timeout_s;
         let err = |e: rusqlite::Error| HistoryError::from_sqlite(&path, e, timeout);
+        // Up to date: no write lock needed (readers open while a writer is busy).
+        let current: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        if current >= target {
+            return Ok(());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
+        // Re-read under the lock: another process may have migrated meanwhile.
         let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        if current == 0 {
+            // Version 0 with tables: some other program's database; leave it alone.
+            let tables: i64 = tx
+                .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| {
+                    r.get(0)
+                })
+                .map_err(err)?;
+            if tables > 0 {
+                return Err(HistoryError::Foreign { path: path.clone() });
+            }
+        }
         for version in current..target {
             let sql = schema::MIGRATIONS[version as usize];
             tx.execute_batch(sql).map_err(err)?;
