@@ -98,11 +98,11 @@ pub fn figure_size(p: &Progress) -> (u32, u32) {
 
 fn calendar_cell(p: &Progress) -> u32 {
     let weeks = ((series::monday_of(p.last_day) - series::monday_of(p.first_day)) / 7 + 1).max(1) as u32;
-    ((WIDTH_PX - Y_LABEL_W - 260) / weeks).clamp(6, CAL_MAX_CELL)
+    ((WIDTH_PX - Y_LABEL_W - 40) / weeks).clamp(6, CAL_MAX_CELL)
 }
 
 fn calendar_height(p: &Progress) -> u32 {
-    HEADLINE_H + 22 + 7 * calendar_cell(p) + 16
+    HEADLINE_H + 22 + 7 * calendar_cell(p) + 40
 }
 
 /// Draw `progress` to `path` (PNG or SVG by extension). `source` names the database in
@@ -148,10 +148,83 @@ fn date_label(x: f64) -> String {
     format!("{} {d}", MONTHS[(m.clamp(1, 12) - 1) as usize])
 }
 
+/// Date ticks: every day for up to 3 weeks, Mondays up to 12 weeks, the 1st and 15th
+/// up to 8 months, else the 1st of each month.
+fn x_ticks(range: &std::ops::Range<f64>) -> Vec<f64> {
+    let (from, to) = (range.start.ceil() as i64, range.end.floor() as i64);
+    let span = to - from;
+    (from..=to)
+        .filter(|&day| {
+            let (_, _, d, weekday) = crate::history::time::day_parts(day);
+            if span <= 21 {
+                true
+            } else if span <= 84 {
+                weekday == 0
+            } else if span <= 240 {
+                d == 1 || d == 15
+            } else {
+                d == 1
+            }
+        })
+        .map(|d| d as f64)
+        .collect()
+}
+
+/// The time axis: local days as f64, with ticks on calendar days (`x_ticks`) and labels
+/// as dates. (plotters' own f64 axis puts ticks on round numbers of days.)
+#[derive(Clone)]
+struct DayAxis {
+    range: std::ops::Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl DayAxis {
+    fn new(range: std::ops::Range<f64>) -> DayAxis {
+        DayAxis {
+            ticks: x_ticks(&range),
+            range,
+        }
+    }
+}
+
+impl plotters::coord::ranged1d::Ranged for DayAxis {
+    type FormatOption = plotters::coord::ranged1d::NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.range.end - self.range.start;
+        let frac = if span > 0.0 {
+            (value - self.range.start) / span
+        } else {
+            0.5
+        };
+        limit.0 + (frac * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Bold grid lines and labels at the date ticks; no light (minor) lines.
+        if hint.max_num_points() == 0 || hint.weight().allow_light_points() {
+            return Vec::new();
+        }
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.clone()
+    }
+}
+
+impl plotters::coord::ranged1d::ValueFormatter<f64> for DayAxis {
+    fn format(value: &f64) -> String {
+        date_label(*value)
+    }
+}
+
 /// The shared x range of the time panels (at least a week, so one session is readable).
+/// Whole weeks, Monday to Sunday, so the weekly bars line up with the grid.
 fn x_range(p: &Progress) -> std::ops::Range<f64> {
-    let from = p.first_day as f64 - 0.5;
-    let to = (p.last_day as f64 + 1.5).max(from + 7.0);
+    let from = series::monday_of(p.first_day) as f64;
+    let to = (series::monday_of(p.last_day) + 7) as f64;
     from..to
 }
 
@@ -181,7 +254,11 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, p: &Progress, source:
         crate::history::time::day_label(p.last_day),
     );
     root.draw_text(
-        &format!("Twist stretching progress, {first} to {last} ({} sessions)", p.sessions),
+        &format!(
+            "Twist stretching progress, {first} to {last} ({} session{})",
+            p.sessions,
+            if p.sessions == 1 { "" } else { "s" }
+        ),
         &font(28.0),
         (20, 12),
     )
@@ -254,13 +331,11 @@ fn draw_variation<DB: DrawingBackend>(
         .x_label_area_size(28)
         .y_label_area_size(Y_LABEL_W)
         .right_y_label_area_size(RIGHT_LABEL_W)
-        .build_cartesian_2d(xr.clone(), y0..y1)
+        .build_cartesian_2d(DayAxis::new(xr.clone()), y0..y1)
         .map_err(e)?
-        .set_secondary_coord(xr.clone(), 0.0..10.0);
+        .set_secondary_coord(DayAxis::new(xr.clone()), 0.0..10.0);
     chart
         .configure_mesh()
-        .x_labels(12)
-        .x_label_formatter(&|x| date_label(*x))
         .y_desc("best hold angle (°)")
         .y_label_formatter(&|y| format!("{y:.0}°"))
         .label_style(font(14.0))
@@ -286,10 +361,19 @@ fn draw_variation<DB: DrawingBackend>(
         if trend.is_empty() {
             continue;
         }
-        let poly = band_polygon(trend, band);
-        chart
-            .draw_series(std::iter::once(Polygon::new(poly, color.mix(0.16).filled())))
-            .map_err(e)?;
+        if trend.len() >= 3 {
+            let poly = band_polygon(trend, band);
+            chart
+                .draw_series(std::iter::once(Polygon::new(poly, color.mix(0.16).filled())))
+                .map_err(e)?;
+        } else {
+            // Too few sessions for a band: the uncertainty as an error bar on each.
+            chart
+                .draw_series(points.iter().map(|&(x, y)| {
+                    PathElement::new(vec![(x, y - band), (x, y + band)], color.mix(0.6).stroke_width(2))
+                }))
+                .map_err(e)?;
+        }
         chart
             .draw_series(
                 points
@@ -305,7 +389,6 @@ fn draw_variation<DB: DrawingBackend>(
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.filled()));
     }
     if !v.pain.is_empty() {
-        let pain_trend = daily_mean(&v.pain);
         chart
             .draw_secondary_series(
                 v.pain
@@ -315,11 +398,11 @@ fn draw_variation<DB: DrawingBackend>(
             .map_err(e)?;
         chart
             .draw_secondary_series(LineSeries::new(
-                series_rolling(&pain_trend, 3.0),
+                series_rolling(&v.pain, series::TREND_HALF_WINDOW_DAYS),
                 PAIN_COLOR.mix(0.9).stroke_width(2),
             ))
             .map_err(e)?
-            .label("pain before session (right axis)")
+            .label("pain before session (right axis; × ratings, line: 2-week mean)")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], PAIN_COLOR.stroke_width(2)));
     }
     chart
@@ -343,12 +426,10 @@ fn draw_variation<DB: DrawingBackend>(
         .margin_right(10 + RIGHT_LABEL_W)
         .x_label_area_size(28)
         .y_label_area_size(Y_LABEL_W)
-        .build_cartesian_2d(xr.clone(), -amax..amax)
+        .build_cartesian_2d(DayAxis::new(xr.clone()), -amax..amax)
         .map_err(e)?;
     chart
         .configure_mesh()
-        .x_labels(12)
-        .x_label_formatter(&|x| date_label(*x))
         .y_labels(5)
         .y_desc("left − right (°)")
         .y_label_formatter(&|y| format!("{y:+.0}°"))
@@ -414,13 +495,11 @@ fn draw_variation<DB: DrawingBackend>(
         .x_label_area_size(28)
         .y_label_area_size(Y_LABEL_W)
         .right_y_label_area_size(RIGHT_LABEL_W)
-        .build_cartesian_2d(xr.clone(), 0.0..100.0)
+        .build_cartesian_2d(DayAxis::new(xr.clone()), 0.0..100.0)
         .map_err(e)?
-        .set_secondary_coord(xr.clone(), 0.0..max_flags);
+        .set_secondary_coord(DayAxis::new(xr.clone()), 0.0..max_flags);
     chart
         .configure_mesh()
-        .x_labels(12)
-        .x_label_formatter(&|x| date_label(*x))
         .y_labels(5)
         .y_desc("reps on target")
         .y_label_formatter(&|y| format!("{y:.0}%"))
@@ -433,6 +512,7 @@ fn draw_variation<DB: DrawingBackend>(
     chart
         .configure_secondary_axes()
         .y_desc("flags per week")
+        .y_labels(6)
         .y_label_formatter(&|y| format!("{y:.0}"))
         .label_style(font(14.0).color(&FLAG_COLOR))
         .axis_desc_style(font(15.0).color(&FLAG_COLOR))
@@ -462,22 +542,6 @@ fn draw_variation<DB: DrawingBackend>(
         )
         .map_err(e)?;
     Ok(())
-}
-
-/// Mean of the values on each local day, at the day's centre.
-fn daily_mean(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let mut out: Vec<(f64, f64, usize)> = Vec::new();
-    for &(x, y) in points {
-        let day = x.floor();
-        match out.last_mut() {
-            Some(last) if last.0 == day + 0.5 => {
-                last.1 += y;
-                last.2 += 1;
-            }
-            _ => out.push((day + 0.5, y, 1)),
-        }
-    }
-    out.into_iter().map(|(x, s, n)| (x, s / n as f64)).collect()
 }
 
 fn series_rolling(points: &[(f64, f64)], half_window: f64) -> Vec<(f64, f64)> {
@@ -513,25 +577,20 @@ fn draw_calendar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Progress
             .map_err(e)?;
         }
     }
-    let mut last_month = -1;
-    let mut last_label_x = i32::MIN;
     for day in first_monday..=p.last_day {
         let col = ((day - first_monday) / 7) as i32;
         let row = (day - first_monday).rem_euclid(7) as i32;
         let x = left + col * cell;
         let y = top + row * cell;
-        let (_, month, _, _) = crate::history::time::day_parts(day);
-        if row == 0 && i32::from(month) != last_month {
-            if x - last_label_x >= 34 {
-                rest.draw_text(
-                    MONTHS[(month.clamp(1, 12) - 1) as usize],
-                    &font(12.0).color(&MUTED),
-                    (x, top - 17),
-                )
-                .map_err(e)?;
-                last_label_x = x;
-            }
-            last_month = i32::from(month);
+        let (_, month, dom, _) = crate::history::time::day_parts(day);
+        // Label each month above its first Monday.
+        if row == 0 && dom <= 7 && cell >= 8 {
+            rest.draw_text(
+                MONTHS[(month.clamp(1, 12) - 1) as usize],
+                &font(12.0).color(&MUTED),
+                (x, top - 17),
+            )
+            .map_err(e)?;
         }
         let index = day - a.first_day;
         if index < 0 || index as usize >= a.days.len() {
@@ -553,19 +612,19 @@ fn draw_calendar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Progress
         ))
         .map_err(e)?;
     }
-    // Legend to the right of the calendar.
-    let weeks = ((series::monday_of(p.last_day) - first_monday) / 7 + 1) as i32;
-    let lx = left + weeks * cell + 30;
+    // Legend in one row below the calendar.
+    let ly = top + 7 * cell + 10;
+    let mut lx = left;
     let items = [
         (DONE_MORNING, "morning session done (top half of a day)"),
         (DONE_EVENING, "evening session done (bottom half)"),
         (MISSED, "planned session missed"),
     ];
-    for (i, (color, label)) in items.iter().enumerate() {
-        let y = top + i as i32 * 22;
-        rest.draw(&Rectangle::new([(lx, y), (lx + 16, y + 14)], color.filled()))
+    for (color, label) in items {
+        rest.draw(&Rectangle::new([(lx, ly), (lx + 16, ly + 14)], color.filled()))
             .map_err(e)?;
-        rest.draw_text(label, &font(13.0), (lx + 24, y)).map_err(e)?;
+        rest.draw_text(label, &font(13.0), (lx + 24, ly)).map_err(e)?;
+        lx += 24 + 7 * label.chars().count() as i32 + 40;
     }
     Ok(())
 }

@@ -293,8 +293,9 @@ pub fn progress(sessions: &[&SessionRecord], only: Option<Variation>) -> Progres
         let evenings = days.iter().filter(|d| d.1 > 0).count();
         let n = days.len();
         format!(
-            "Plan: a morning and an evening session every day — done {:.0}% over {n} days (mornings {:.0}%, evenings {:.0}%)",
+            "Plan: a morning and an evening session every day — done {:.0}% over {n} day{} (mornings {:.0}%, evenings {:.0}%)",
             100.0 * (mornings + evenings) as f64 / (2 * n) as f64,
+            if n == 1 { "" } else { "s" },
             100.0 * mornings as f64 / n as f64,
             100.0 * evenings as f64 / n as f64
         )
