@@ -340,6 +340,36 @@ mod tests {
     }
 
     #[test]
+    fn within_weeks_keeps_only_recent_sessions() {
+        let plans = crate::history::demo::plan_programme(&crate::history::demo::ProgrammeSettings {
+            weeks: 6,
+            first_day: 20_000,
+            utc_offset_s: 0,
+            seed: 1,
+        });
+        let mut pipeline = crate::history::demo::DirectReports::new(1);
+        let records: Vec<SessionRecord> = plans
+            .iter()
+            .map(|p| {
+                use crate::history::demo::SessionPipeline;
+                let report = pipeline.run(p).unwrap();
+                crate::history::import::record_from_report(&report, p.started, "demo", p.user.clone())
+            })
+            .collect();
+        let now = LocalTime {
+            unix_s: (20_000 + 42) * 86_400,
+            utc_offset_s: 0,
+        };
+        let recent = within_weeks(&records, Some(2), now);
+        assert!(!recent.is_empty() && recent.len() < records.len() / 2);
+        assert!(recent.iter().all(|r| r.started.unix_s >= now.unix_s - 14 * 86_400));
+        assert_eq!(within_weeks(&records, None, now).len(), records.len());
+        let p = progress(&recent, Some(Variation::Supine));
+        assert_eq!(p.variations.len(), 1);
+        assert!(p.sessions < recent.len());
+    }
+
+    #[test]
     fn monday_of_known_days() {
         // 1970-01-05 was a Monday (day 4); 1970-01-01 (day 0) was a Thursday.
         assert_eq!(monday_of(0), -3);
