@@ -3,7 +3,9 @@
 
 pub mod analyze;
 pub mod demo;
+pub mod history;
 pub mod orientation;
+pub mod plot;
 pub mod simulate;
 
 use crate::cli::{Cli, Command};
@@ -16,5 +18,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Orientation(args) => orientation::run(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::History(args) => history::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }
