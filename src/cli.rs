@@ -23,6 +23,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the built-in demo: no set-up, no sensor needed.
+    ///
+    /// Simulates a seated twist session (chest and pelvis sensors, raw IMU), plays it
+    /// through the live pipeline printing each cue when it would appear, and ends with the
+    /// session's report next to the simulation's ground truth.
     Demo(DemoArgs),
     /// Estimate orientation (q_world_from_sensor) from a raw IMU CSV with VQF.
     ///
@@ -96,7 +100,19 @@ pub struct AnalyzeArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Seed of the simulated session (the same seed gives the same session).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Play the session in real time (the cues appear when they would live) instead of
+    /// as fast as possible.
+    #[arg(long)]
+    pub realtime: bool,
+    /// Instead: orientation accuracy on a bundled slice of a real IMU recording with optical
+    /// ground truth (BROAD).
+    #[arg(long)]
+    pub orientation: bool,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct OrientationArgs {
