@@ -35,7 +35,7 @@ fn pick(samples: &[ImuSample], drops: bool, gaps: bool) -> Vec<usize> {
         .step_by(DECIMATION)
         .filter(|&i| {
             lcg = lcg.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let dropped = drops && i > 0 && (lcg >> 33) % 10 == 0;
+            let dropped = drops && i > 0 && (lcg >> 33).is_multiple_of(10);
             let t = samples[i].t_s;
             let in_gap = gaps && t > 5.0 && t % 10.0 >= 9.0;
             !dropped && !in_gap
