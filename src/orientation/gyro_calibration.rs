@@ -8,12 +8,18 @@
 //! axes, and over a whole recording that is observable.
 //!
 //! How: integrate `K (ω − b)` to `q_inertial_from_sensor`, rotate the accelerometer into
-//! that frame, cut the recording into segments of `segment_s` seconds and take as
-//! residuals each sample's deviation from its segment's mean (gravity is constant within a
-//! segment, linear accelerations average out; slow drift across segments is left to the
-//! inclination correction). `K = I + E`, E's 6 symmetric entries found by damped Gauss–Newton with
-//! numerical derivatives. The correction is kept only if it lowers the residual by a
-//! meaningful fraction and stays small (`max_correction`); otherwise `K = I`.
+//! that frame, average it over `smoothing_s` (linear and centripetal accelerations of a
+//! hand-held motion mostly cancel), cut the recording into segments of `segment_s`
+//! seconds and take as residuals the deviations from each segment's mean (gravity is
+//! constant within a segment; slow drift across segments is left to the inclination
+//! correction). `K = I + E` with `E` symmetric (scale factors and axis non-orthogonality;
+//! a rotation of the gyro axes against the accelerometer's is not fitted: it soaks up
+//! accelerations), found by damped Gauss–Newton with numerical derivatives.
+//!
+//! A fit is used only if it explains a large share of the residual (`min_improvement`),
+//! stays small (`max_correction`) and is reproducible: fits to the two halves of the
+//! recording agree within `max_half_disagreement`. Otherwise `K = I`: a wrong correction
+//! costs more heading than none (see docs/offline-orientation.md).
 //!
 //! Pure: no I/O.
 
