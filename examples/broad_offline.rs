@@ -87,6 +87,7 @@ fn cal_settings() -> GyroCalibrationSettings {
         smoothing_s: env("CAL_SMOOTH_S").unwrap_or(d.smoothing_s),
         min_improvement: env("CAL_MIN_IMPROVEMENT").unwrap_or(d.min_improvement),
         max_half_disagreement: env("CAL_MAX_HALF_DIFF").unwrap_or(d.max_half_disagreement),
+        min_cross_improvement: env("CAL_MIN_CROSS").unwrap_or(d.min_cross_improvement),
         stride: env("CAL_STRIDE").map_or(d.stride, |v| v as usize),
         iterations: env("CAL_ITER").map_or(d.iterations, |v| v as usize),
         ..d
@@ -183,12 +184,13 @@ fn main() {
             );
             let e: Vec<String> = c.k_fit.iter().flatten().map(|v| format!("{:+.4}", v)).collect();
             println!(
-                "{} cost {:.1} -> {:.1} accepted {} halves differ by {} K {}",
+                "{} cost {:.1} -> {:.1} accepted {} halves differ by {} cross {} K {}",
                 &t.name[..2],
                 c.cost_before,
                 c.cost_after,
                 c.accepted,
                 c.half_disagreement.map_or("-".into(), |d| format!("{d:.4}")),
+                c.cross_improvement.map_or("-".into(), |d| format!("{d:.2}")),
                 e.join(" ")
             );
         }
