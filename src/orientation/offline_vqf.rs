@@ -166,9 +166,6 @@ pub struct PassRecord {
     pub bias_cov: [[f64; 3]; 3],
     pub rest: bool,
     pub mag_disturbed: bool,
-    /// The pass's own 6D / 9D orientation (in its own inertial frame for the backward pass).
-    pub q6d: Quat,
-    pub q9d: Quat,
 }
 
 /// Step 1 (one direction): the causal VQF over the recording, forwards or time-reversed.
@@ -200,14 +197,11 @@ pub fn vqf_pass(
         if let (true, Some(m)) = (use_mag, s.mag_sensor) {
             vqf.update_mag(m);
         }
-        let to_quat = |q: vqf_rs::Quaternion| Quat::new(q.0, q.1, q.2, q.3);
         records[i] = Some(PassRecord {
             gyr_bias_sensor_rps: vqf.state().bias.map(|b| sign * b),
             bias_cov: vqf.state().bias_p.0,
             rest: vqf.rest_detected(),
             mag_disturbed: vqf.mag_dist_detected(),
-            q6d: to_quat(vqf.quat_6d()),
-            q9d: to_quat(vqf.quat_9d()),
         });
     }
     records.into_iter().flatten().collect()
