@@ -62,7 +62,6 @@ fn methods() -> Vec<Method> {
             let o = OfflineSettings {
                 gyro_calibration: Some(cal_settings()),
                 heading_drift_var_rad2_per_rad: env("HEAD_Q").unwrap_or(d.heading_drift_var_rad2_per_rad),
-                calibrated_drift_factor: env("CAL_DRIFT_FACTOR").unwrap_or(d.calibrated_drift_factor),
                 bias_drift_time_s: env("BIAS_DRIFT_T").unwrap_or(d.bias_drift_time_s),
                 reference_fraction: env("REF_FRACTION").unwrap_or(d.reference_fraction),
                 vqf_disturbed_inflation: env("VQF_DIST_INFLATION").unwrap_or(d.vqf_disturbed_inflation),

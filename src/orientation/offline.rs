@@ -53,9 +53,6 @@ pub struct OfflineSettings {
     /// Heading smoother: variance factor for samples both VQF passes flag as magnetically
     /// disturbed (1 = ignore VQF's flags).
     pub vqf_disturbed_inflation: f64,
-    /// When the calibration was accepted, the heading drift variance is multiplied by
-    /// this (a calibrated gyro drifts less while turning).
-    pub calibrated_drift_factor: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +73,6 @@ impl Default for OfflineSettings {
             mag_norm_tolerance: 0.02,
             mag_dip_tolerance_rad: 0.03,
             gyro_calibration: Some(GyroCalibrationSettings::default()),
-            calibrated_drift_factor: 0.1,
             bias_drift_time_s: 100.0,
             vqf_disturbed_inflation: 1.0,
             reference_fraction: 0.5,
@@ -132,11 +128,7 @@ pub fn estimate_offline_with(samples: &[ImuSample], settings: Settings, offline:
             h.smooth(&mut delta, &base.mag_disturbed, &dt, offline_vqf::Direction::Backward);
         }
         HeadingMethod::Smoother => {
-            let per_rad = if k == gyro_calibration::IDENTITY {
-                offline.heading_drift_var_rad2_per_rad
-            } else {
-                offline.heading_drift_var_rad2_per_rad * offline.calibrated_drift_factor
-            };
+            let per_rad = offline.heading_drift_var_rad2_per_rad;
             // Drift from turning (scale/axis errors) and from the remaining bias uncertainty.
             let drift_var: Vec<f64> = rates_rps
                 .iter()
