@@ -33,6 +33,10 @@ pub enum Command {
     ///
     /// Example: twistcoach orientation walk.imu.csv.gz -o walk.orientation.csv
     Orientation(OrientationArgs),
+    /// Analyze a recorded session: reps, holds, flags and cues (spec §6, §7).
+    ///
+    /// Example: twistcoach analyze --variation seated --sensor chest=chest.csv.gz --json
+    Analyze(AnalyzeArgs),
     /// Simulate a session with ground truth: sensor streams plus the true report.
     ///
     /// Writes DIR/<placement>.csv.gz (spec §5 CSV), DIR/truth.json (the twistcoach.report/1
@@ -41,6 +45,54 @@ pub enum Command {
     ///
     /// Example: twistcoach simulate --variation seated --sensors chest,pelvis --seed 7 --out sim7
     Simulate(SimulateArgs),
+    /// Progress over weeks: list, show, add, import and export your sessions.
+    ///
+    /// Sessions live in a local SQLite file (default: the platform's data folder, e.g.
+    /// ~/.local/share/twistcoach/history.sqlite; --db FILE to choose). Without a
+    /// subcommand, lists the sessions, one line each.
+    ///
+    /// Example: twistcoach history add report.json --pain-before 4 --pain-after 2
+    History(HistoryArgs),
+    /// Plot progress over weeks from the history: range of motion per side, asymmetry,
+    /// holds on target, flags, adherence and pain. PNG or SVG by the output's extension.
+    ///
+    /// Example: twistcoach plot --weeks 12 -o progress.png
+    Plot(PlotArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// The variation: supine, seated or standing.
+    #[arg(long, value_name = "V")]
+    pub variation: String,
+    /// A sensor stream: PLACEMENT=PATH (chest, pelvis, upper-back, sacrum); once or twice.
+    #[arg(long = "sensor", value_name = "PLACEMENT=PATH", required = true)]
+    pub sensors: Vec<String>,
+    /// How a sensor's axes sit on the body, e.g. "chest=+x:head,+z:out" (default: +y toward
+    /// the head, +z out of the body surface).
+    #[arg(long = "mount", value_name = "PLACEMENT=SPEC")]
+    pub mounts: Vec<String>,
+    /// A caution profile: disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy.
+    #[arg(long, value_name = "NAME")]
+    pub caution: Option<String>,
+    /// A TOML protocol file overriding the default targets (see docs/protocol.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
+    /// Print exactly one JSON report (schema twistcoach.report/1) to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Keep the heading drift (do not use the rests between reps to remove it).
+    #[arg(long, hide = true)]
+    pub no_drift_correction: bool,
+    /// Write the body signals (t, primary angle, compensation, flexion; degrees) to this CSV.
+    #[arg(long, hide = true, value_name = "CSV")]
+    pub dump_signals: Option<PathBuf>,
+    /// Ignore magnetometer columns of raw streams.
+    #[arg(long)]
+    pub no_mag: bool,
+    /// Estimate orientation causally (as live) instead of from the whole recording.
+    #[arg(long)]
+    pub causal: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,4 +158,114 @@ fn parse_variation(s: &str) -> Result<crate::body::Variation, String> {
 fn parse_placement(s: &str) -> Result<crate::body::Placement, String> {
     crate::body::Placement::parse(s)
         .ok_or_else(|| format!("unknown placement `{s}`; expected chest, pelvis, upper-back or sacrum"))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// History database file (default: the platform's data folder).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
+}
+
+/// A pain rating 0–10.
+fn pain(text: &str) -> Result<u8, String> {
+    match text.trim().parse::<u8>() {
+        Ok(v) if v <= 10 => Ok(v),
+        _ => Err(format!(
+            "`{text}` is not a pain rating; use a whole number from 0 (none) to 10 (worst)"
+        )),
+    }
+}
+
+/// What the user says about a session.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NoteArgs {
+    /// Pain before the session, 0 (none) to 10 (worst imaginable).
+    #[arg(long, value_name = "0-10", value_parser = pain)]
+    pub pain_before: Option<u8>,
+    /// Pain after the session, 0 to 10.
+    #[arg(long, value_name = "0-10", value_parser = pain)]
+    pub pain_after: Option<u8>,
+    /// A symptom (repeatable): leg-pain, weakness, numbness, bladder, worsening,
+    /// sharp-pain, stiffness. Red-flag symptoms print what to do every time.
+    #[arg(long = "symptom", value_name = "TAG", value_parser = crate::history::symptoms::parse_tag)]
+    pub symptoms: Vec<crate::history::Symptom>,
+    /// A free-text note.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryAction {
+    /// Everything stored about one session (reps, flags, notes, pain, symptoms).
+    Show {
+        /// Session id (first column of `twistcoach history`).
+        id: i64,
+    },
+    /// Add one session report (twistcoach.report/1 JSON) with optional pain and symptoms.
+    Add {
+        report: PathBuf,
+        /// When the session started (RFC 3339, e.g. 2026-03-02T07:30:00+01:00); default:
+        /// the report's `started_at`, else the file's modification time.
+        #[arg(long, value_name = "TIME")]
+        started_at: Option<String>,
+        #[command(flatten)]
+        notes: NoteArgs,
+    },
+    /// Add or change pain ratings, symptoms or the note of a stored session.
+    Note {
+        id: i64,
+        #[command(flatten)]
+        notes: NoteArgs,
+    },
+    /// Import session reports: files or folders (searched recursively for report JSON).
+    /// A session already in the history is not added twice.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Export every session: CSV (one row per rep) or JSON (re-importable).
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file (default: stdout).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Fill the history with a realistic simulated programme (for trying plots).
+    DemoData {
+        /// Weeks of twice-daily sessions, ending today.
+        #[arg(long, default_value_t = 8)]
+        weeks: u32,
+        /// Random seed (the same seed gives the same programme).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write each report as JSON into this folder.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// History database file (default: the platform's data folder).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Only the last N weeks (default: everything).
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
+    /// Only this variation (supine, seated, standing).
+    #[arg(long, value_name = "V", value_parser = parse_variation)]
+    pub variation: Option<crate::body::Variation>,
+    /// Output image: .png or .svg.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
 }

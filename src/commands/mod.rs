@@ -1,8 +1,11 @@
 //! The subcommands: each reads its inputs, calls the pure core, and writes its outputs.
 //! This is the program's edge; nothing here is needed by the core.
 
+pub mod analyze;
 pub mod demo;
+pub mod history;
 pub mod orientation;
+pub mod plot;
 pub mod simulate;
 
 use crate::cli::{Cli, Command};
@@ -13,6 +16,9 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Orientation(args) => orientation::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::History(args) => history::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }

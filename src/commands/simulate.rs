@@ -31,8 +31,9 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// Write a simulated session's files into `dir`.
-pub fn write_session(session: &SimSession, dir: &Path) -> Result<()> {
+/// Write a simulated session's files into `dir`; the true angles every `angles_step`
+/// truth samples (of 5 ms).
+pub fn write_session(session: &SimSession, dir: &Path, angles_step: usize) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     for s in &session.streams {
         let name = simulate::stream_file_name(s.placement);
@@ -46,7 +47,10 @@ pub fn write_session(session: &SimSession, dir: &Path) -> Result<()> {
     }
     let truth = serde_json::to_string_pretty(&session.truth_json()).unwrap_or_default();
     write_file(&dir.join("truth.json"), format!("{truth}\n").as_bytes())?;
-    write_file(&dir.join("truth_angles.csv.gz"), session.truth_angles_csv(4).as_bytes())?;
+    write_file(
+        &dir.join("truth_angles.csv.gz"),
+        session.truth_angles_csv(angles_step).as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -93,7 +97,7 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     let settings = settings_from_args(args)?;
     let session =
         simulate::simulate(&settings).map_err(|e| BadInput::file("--sensors", Problem::Other(e.to_string())))?;
-    write_session(&session, &args.out)?;
+    write_session(&session, &args.out, 4)?;
     let r = session.report();
     eprintln!(
         "simulated {} session, {} rep(s) in the truth, written to {}",

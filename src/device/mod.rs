@@ -15,6 +15,7 @@ pub mod metamotion;
 pub mod movella_dot;
 pub mod open_imu;
 pub mod registry;
+pub mod simulate;
 pub mod thingy52;
 pub mod witmotion;
 

@@ -139,6 +139,16 @@ pub fn quat_from_euler_deg(roll_deg: f64, pitch_deg: f64, yaw_deg: f64) -> Quat 
     rz * ry * rx
 }
 
+/// The inverse of [`quat_from_euler_deg`]: (roll, pitch, yaw) in degrees, pitch in
+/// [−90°, 90°], roll and yaw in (−180°, 180°].
+pub fn euler_deg_from_quat(q: Quat) -> [f64; 3] {
+    let q = q.normalized();
+    let roll = (2.0 * (q.w * q.x + q.y * q.z)).atan2(1.0 - 2.0 * (q.x * q.x + q.y * q.y));
+    let pitch = (2.0 * (q.w * q.y - q.z * q.x)).clamp(-1.0, 1.0).asin();
+    let yaw = (2.0 * (q.w * q.z + q.x * q.y)).atan2(1.0 - 2.0 * (q.y * q.y + q.z * q.z));
+    [roll, pitch, yaw].map(|a| a / RAD_PER_DEG)
+}
+
 impl Packet {
     /// The shared sample. Motion packets give acc + gyro (and the device's own Euler
     /// estimate as `q_world_from_sensor`); a quaternion register reply gives the
@@ -433,6 +443,15 @@ mod tests {
     fn wrong_header_or_length_is_an_error() {
         assert!(matches!(decode(&[0u8; 20]), Err(DecodeError::Header { .. })));
         assert!(matches!(decode(&[0x55u8; 19]), Err(DecodeError::Length { .. })));
+    }
+
+    proptest! {
+        #[test]
+        fn euler_round_trip(roll in -179.0..179.0f64, pitch in -89.0..89.0f64, yaw in -179.0..179.0f64) {
+            let q = quat_from_euler_deg(roll, pitch, yaw);
+            let [r, p, y] = euler_deg_from_quat(q);
+            prop_assert!((r - roll).abs() < 1e-6 && (p - pitch).abs() < 1e-6 && (y - yaw).abs() < 1e-6);
+        }
     }
 
     proptest! {

@@ -16,6 +16,7 @@ pub mod accuracy;
 pub mod gyro_calibration;
 pub mod offline;
 pub mod offline_vqf;
+pub mod warm;
 
 use crate::frames::Quat;
 use crate::stream::ImuSample;

@@ -6,7 +6,9 @@
 //! analysis). [`eval`] compares an analysis with that truth. Everything is pure and
 //! deterministic for a seed (own PRNG, [`rng`]); writing files is `commands::simulate`.
 
+pub mod baseline;
 pub mod eval;
+pub mod fixtures;
 pub mod motion;
 pub mod rng;
 pub mod scenario;

@@ -437,6 +437,7 @@ pub fn report_from_angles(ctx: &ReportContext, a: &TruthAngles) -> TruthReport {
             hold_mean_deg: round_to(hold_mean_deg, 3),
             flags,
             notes,
+            cues: Vec::new(),
         });
         details.push(RepDetail {
             rest_before_deg: round_to(rest_before, 3),
