@@ -46,13 +46,15 @@ pub fn batch_cases(per_combo: u64, per_hard: u64) -> Vec<Case> {
             }
         }
     }
-    let hard: [(&str, Format); 6] = [
+    let hard: [(&str, Format); 8] = [
         ("bias-steps", Format::Raw),
         ("scale-errors", Format::Raw),
         ("mag-disturbance", Format::Raw),
         ("low-rate", Format::Orientation),
         ("dropouts", Format::Raw),
         ("long", Format::Raw),
+        ("heading-jumps", Format::Orientation),
+        ("skin-motion", Format::Raw),
     ];
     let mut k = 0usize;
     for (name, format) in hard {

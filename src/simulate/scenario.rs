@@ -294,7 +294,7 @@ pub fn draw(rng: &mut Rng, o: &ScenarioOptions) -> Scenario {
         secondary: Profile::new(0.0),
         flex: Profile::new(flex_base),
     };
-    let still = rng.uniform(2.6, 5.0);
+    let still = rng.uniform(2.3, 5.0);
     description.push(format!("still neutral for {still:.1} s at the start"));
     let mut t = t0 + still;
     p.hold_all(t);
