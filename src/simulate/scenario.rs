@@ -361,12 +361,13 @@ pub fn draw(rng: &mut Rng, o: &ScenarioOptions) -> Scenario {
     let tail = rng.uniform(3.0, 6.0);
     t += tail;
     p.hold_all(t);
-    let lefts = sides.iter().filter(|s| **s > 0.0).count();
+    let planned: Vec<&String> = description.iter().filter(|d| d.starts_with("rep ")).collect();
+    let lefts = planned.iter().filter(|d| d.contains(": left at")).count();
     description.push(format!(
         "{} reps planned ({} left, {} right), {:.0} s",
-        description.iter().filter(|d| d.starts_with("rep ")).count(),
+        planned.len(),
         lefts,
-        sides.len() - lefts,
+        planned.len() - lefts,
         t - t0
     ));
 
