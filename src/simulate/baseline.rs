@@ -28,7 +28,7 @@ fn orientations(stream: &Stream) -> (Vec<f64>, Vec<Quat>) {
                 use_mag: false,
                 ..Default::default()
             };
-            let q = crate::orientation::offline::estimate_offline(s, settings);
+            let q = crate::orientation::estimate_causal(s, settings);
             (s.iter().map(|s| s.t_s).collect(), q)
         }
         Samples::Orientation(s) => (
