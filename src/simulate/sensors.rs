@@ -452,3 +452,86 @@ pub fn simulate_sensor(rng: &mut Rng, plan: &Plan, o: &SensorOptions) -> SimStre
         t_last_s: times.last().copied().unwrap_or(plan.t_end_s),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::Variation;
+    use crate::simulate::scenario::{ScenarioOptions, draw};
+
+    fn plan(variation: Variation) -> Plan {
+        let o = ScenarioOptions {
+            variation,
+            two_sensors: false,
+            reps: Some(2),
+            long_session: false,
+            max_duration_s: None,
+        };
+        draw(&mut Rng::new(3), &o).plan
+    }
+
+    fn rows(csv: &str) -> Vec<Vec<f64>> {
+        csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn an_ideal_raw_sensor_at_rest_reads_gravity_along_its_worn_axes() {
+        for (variation, placement) in [
+            (Variation::Standing, Placement::Chest),
+            (Variation::Supine, Placement::Pelvis),
+            (Variation::Seated, Placement::UpperBack),
+        ] {
+            let p = plan(variation);
+            let o = SensorOptions {
+                placement,
+                format: Format::Raw,
+                rate_hz: Some(100.0),
+                with_mag: Some(false),
+                hard: HardCases::default(),
+                ideal: true,
+            };
+            let s = simulate_sensor(&mut Rng::new(1), &p, &o);
+            let first = &rows(&s.csv)[5];
+            let acc = [first[1], first[2], first[3]];
+            let g = crate::frames::norm(acc);
+            assert!((g - GRAVITY_MPS2).abs() < 0.05, "{g}");
+            // Upright: +y (head) mostly up, sloped; supine: +z (out of the front) up;
+            // upper back: +y up too.
+            match variation {
+                Variation::Supine => assert!(acc[2] / g > 0.9, "{acc:?}"),
+                _ => assert!(acc[1] / g > 0.8, "{acc:?}"),
+            }
+            let gyr = [first[4], first[5], first[6]];
+            assert!(crate::frames::norm(gyr) < 5.0 * DEG, "still: {gyr:?}");
+        }
+    }
+
+    #[test]
+    fn low_rate_orientation_streams_are_quantised_and_timestamps_increase() {
+        let p = plan(Variation::Seated);
+        let o = SensorOptions {
+            placement: Placement::Chest,
+            format: Format::Orientation,
+            rate_hz: None,
+            with_mag: None,
+            hard: HardCases {
+                low_rate_quantized: true,
+                ..HardCases::default()
+            },
+            ideal: false,
+        };
+        let s = simulate_sensor(&mut Rng::new(8), &p, &o);
+        assert!((20.0..=30.0).contains(&s.rate_hz));
+        let r = rows(&s.csv);
+        assert!(r.windows(2).all(|w| w[1][0] > w[0][0]));
+        for row in &r {
+            for q in &row[1..5] {
+                let k = q * 16384.0;
+                assert!((k - k.round()).abs() < 2e-3, "{q} is not a multiple of 1/16384");
+            }
+        }
+    }
+}
