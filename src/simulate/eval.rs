@@ -237,6 +237,14 @@ pub fn analysis_of(session: &SimSession) -> Result<Report, String> {
 
 /// The project's analysis of parsed streams (placements in command-line order).
 pub fn analyze_streams(variation: Variation, streams: &[(Placement, crate::stream::Stream)]) -> Result<Report, String> {
+    analyze_streams_with(streams, &crate::analysis::Config::new(variation))
+}
+
+/// As [`analyze_streams`], with a given analysis configuration.
+pub fn analyze_streams_with(
+    streams: &[(Placement, crate::stream::Stream)],
+    config: &crate::analysis::Config,
+) -> Result<Report, String> {
     let input: Vec<crate::analysis::SensorStream> = streams
         .iter()
         .map(|(p, s)| crate::analysis::SensorStream {
@@ -246,7 +254,7 @@ pub fn analyze_streams(variation: Variation, streams: &[(Placement, crate::strea
             mount: Default::default(),
         })
         .collect();
-    crate::analysis::analyze(&input, &crate::analysis::Config::new(variation)).map_err(|e| e.to_string())
+    crate::analysis::analyze(&input, config).map_err(|e| e.to_string())
 }
 
 /// Counts for one flag.
