@@ -149,7 +149,8 @@ pub struct SimulateArgs {
     /// Raw streams: force a magnetometer on (true) or off (false).
     #[arg(long)]
     pub mag: Option<bool>,
-    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts.
+    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts,
+    /// heading-jumps, skin-motion.
     #[arg(long, value_delimiter = ',')]
     pub hard: Vec<String>,
     /// A long session: 10–14 reps over several minutes.
