@@ -11,6 +11,7 @@ pub mod device;
 pub mod error;
 pub mod frames;
 pub mod orientation;
+pub mod record;
 pub mod session;
 pub mod stream;
 
