@@ -17,6 +17,7 @@ pub mod open_imu;
 pub mod registry;
 pub mod simulate;
 pub mod thingy52;
+pub mod timing;
 pub mod witmotion;
 
 use std::fmt;
