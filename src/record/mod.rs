@@ -14,6 +14,7 @@
 
 pub mod format;
 pub mod reader;
+pub mod streams;
 pub mod writer;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,7 @@ use crate::device::{DeviceSample, Uuid};
 
 pub use format::{FORMAT_MAJOR, FORMAT_MINOR, HEADER_LEN, MAGIC};
 pub use reader::{ReadError, Recording, TailProblem, parse, read_file};
+pub use streams::{RecordedStream, StreamsError, to_streams};
 pub use writer::{RecordWriter, Sink, WriterSettings, create_file};
 
 /// The schema name of the metadata record (changes with the major version).
