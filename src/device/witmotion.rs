@@ -200,9 +200,9 @@ pub fn calibrate_accelerometer() -> [u8; 5] {
     [0xff, 0xaa, reg::CALSW, 0x01, 0x00]
 }
 
-/// Return rates of register 0x03. Codes 0x01..=0x08 are confirmed by two independent
-/// clients; 0x09 (100 Hz) and 0x0B (200 Hz) follow the vendor's serial-protocol table
-/// and are not confirmed for the BLE models (see firmware notes).
+/// Return rates of register 0x03. Codes 0x01..=0x08 are confirmed for the BLE model by
+/// a BLE client; 0x09 (100 Hz) and 0x0B (200 Hz) come from the WIT standard (serial)
+/// protocol's table, which the BLE model shares, not from a BLE source (firmware notes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReturnRate {
     Hz0_2,
