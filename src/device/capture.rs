@@ -124,6 +124,13 @@ mod tests {
         assert_eq!((n[0].line, n[0].bytes.as_slice()), (2, &[0x55u8, 0x61][..]));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(text in "(?s).{0,200}") {
+            let _ = parse(&text);
+        }
+    }
+
     #[test]
     fn errors_name_the_line() {
         let bad = |t: &str| parse(t).unwrap_err().0;
