@@ -46,6 +46,53 @@ pub enum Command {
     ///
     /// Example: twistcoach plot --weeks 12 -o progress.png
     Plot(PlotArgs),
+    /// Analyze a recorded session: reps, holds, flags and cues (spec §6, §7).
+    ///
+    /// Example: twistcoach analyze --variation seated --sensor chest=chest.csv.gz --json
+    Analyze(AnalyzeArgs),
+    /// Simulate a session with ground truth: sensor streams plus the true report.
+    ///
+    /// Writes DIR/<placement>.csv.gz (spec §5 CSV), DIR/truth.json (the twistcoach.report/1
+    /// report of the true motion, plus `command` to analyse it and the `scenario`), and
+    /// DIR/truth_angles.csv.gz (t, true primary angle, compensation, chest flexion; 50 Hz).
+    ///
+    /// Example: twistcoach simulate --variation seated --sensors chest,pelvis --seed 7 --out sim7
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// The variation: supine, seated or standing.
+    #[arg(long, value_name = "V")]
+    pub variation: String,
+    /// A sensor stream: PLACEMENT=PATH (chest, pelvis, upper-back, sacrum); once or twice.
+    #[arg(long = "sensor", value_name = "PLACEMENT=PATH", required = true)]
+    pub sensors: Vec<String>,
+    /// How a sensor's axes sit on the body, e.g. "chest=+x:head,+z:out" (default: +y toward
+    /// the head, +z out of the body surface).
+    #[arg(long = "mount", value_name = "PLACEMENT=SPEC")]
+    pub mounts: Vec<String>,
+    /// A caution profile: disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy.
+    #[arg(long, value_name = "NAME")]
+    pub caution: Option<String>,
+    /// A TOML protocol file overriding the default targets (see docs/protocol.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
+    /// Print exactly one JSON report (schema twistcoach.report/1) to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Keep the heading drift (do not use the rests between reps to remove it).
+    #[arg(long, hide = true)]
+    pub no_drift_correction: bool,
+    /// Write the body signals (t, primary angle, compensation, flexion; degrees) to this CSV.
+    #[arg(long, hide = true, value_name = "CSV")]
+    pub dump_signals: Option<PathBuf>,
+    /// Ignore magnetometer columns of raw streams.
+    #[arg(long)]
+    pub no_mag: bool,
+    /// Estimate orientation causally (as live) instead of from the whole recording.
+    #[arg(long)]
+    pub causal: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,7 +223,49 @@ pub struct PlotArgs {
     pub output: PathBuf,
 }
 
-fn parse_variation(text: &str) -> Result<crate::body::Variation, String> {
-    crate::body::Variation::parse(text)
-        .ok_or_else(|| format!("unknown variation `{text}`; use supine, seated or standing"))
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// supine, seated or standing.
+    #[arg(long, value_parser = parse_variation)]
+    pub variation: crate::body::Variation,
+    /// Comma-separated placements (chest, pelvis, upper-back, sacrum), in command-line order.
+    #[arg(long, value_delimiter = ',', value_parser = parse_placement)]
+    pub sensors: Option<Vec<crate::body::Placement>>,
+    /// Seed of the scenario and the sensor errors (same seed, same session).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// raw (IMU: accelerometer, gyroscope[, magnetometer]) or orientation (on-board fusion).
+    #[arg(long, default_value = "raw", value_parser = ["raw", "orientation"])]
+    pub format: String,
+    /// Sample rate of every stream, Hz (default: drawn per stream, 50–200 raw, 30–100 orientation).
+    #[arg(long, value_name = "HZ")]
+    pub rate: Option<f64>,
+    /// Raw streams: force a magnetometer on (true) or off (false).
+    #[arg(long)]
+    pub mag: Option<bool>,
+    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts.
+    #[arg(long, value_delimiter = ',')]
+    pub hard: Vec<String>,
+    /// A long session: 10–14 reps over several minutes.
+    #[arg(long)]
+    pub long: bool,
+    /// Number of reps (default: drawn).
+    #[arg(long)]
+    pub reps: Option<usize>,
+    /// Stop adding reps after about this many seconds.
+    #[arg(long, value_name = "S")]
+    pub max_duration: Option<f64>,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn parse_variation(s: &str) -> Result<crate::body::Variation, String> {
+    crate::body::Variation::parse(s)
+        .ok_or_else(|| format!("unknown variation `{s}`; expected supine, seated or standing"))
+}
+
+fn parse_placement(s: &str) -> Result<crate::body::Placement, String> {
+    crate::body::Placement::parse(s)
+        .ok_or_else(|| format!("unknown placement `{s}`; expected chest, pelvis, upper-back or sacrum"))
 }

@@ -86,3 +86,7 @@ impl Variation {
         }
     }
 }
+
+pub mod calibration;
+pub mod mount;
+pub mod twist;

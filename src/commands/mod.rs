@@ -1,10 +1,12 @@
 //! The subcommands: each reads its inputs, calls the pure core, and writes its outputs.
 //! This is the program's edge; nothing here is needed by the core.
 
+pub mod analyze;
 pub mod demo;
 pub mod history;
 pub mod orientation;
 pub mod plot;
+pub mod simulate;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -16,5 +18,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Orientation(args) => orientation::run(&args),
         Command::History(args) => history::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     }
 }

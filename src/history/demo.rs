@@ -336,6 +336,7 @@ impl SessionPipeline for DirectReports {
                 hold_mean_deg,
                 flags,
                 notes,
+                cues: Vec::new(),
             });
             now_s = end_s + rng.range(4.0, 9.0);
         }

@@ -5,7 +5,7 @@
 //! `tests/vqf_parity.rs`). This module adapts it to real streams:
 //!
 //! - VQF's coefficients are built for one sample time. We build them for the stream's
-//!   nominal sample time (the median interval) and integrate the gyroscope with each
+//!   nominal sample time (the mean regular interval) and integrate the gyroscope with each
 //!   sample's own interval, so jitter, dropped samples and gaps of a second cost no
 //!   orientation (measured in `docs/accuracy.md`).
 //! - `offline` holds the non-causal variant that uses the whole recording.
@@ -13,7 +13,10 @@
 //! Pure: no I/O, no clock. Owns nothing about bodies or mounting.
 
 pub mod accuracy;
+pub mod gyro_calibration;
 pub mod offline;
+pub mod offline_vqf;
+pub mod warm;
 
 use crate::frames::Quat;
 use crate::stream::ImuSample;
@@ -46,17 +49,43 @@ pub fn vqf_params() -> VqfParams {
     VqfParams::default()
 }
 
-/// Nominal sample time of a stream: the median interval between samples, in seconds.
-/// Falls back to 0.01 s for a stream with fewer than two samples.
+/// Nominal sample time of a stream, in seconds: the mean interval between samples, leaving
+/// out dropped samples and gaps (intervals longer than 1.5 × the median interval). Falls
+/// back to 0.01 s for a stream with fewer than two increasing samples.
+///
+/// The mean, not the median: VQF counts rest and disturbance durations in sample times, so
+/// a nominal time that is off by even one ulp can move the start of rest detection by a
+/// sample (0.014° on the 100 Hz parity fixture). Times written with two decimals
+/// (`59.99`) give intervals of 0.0099999999999997868 and 0.010000000000000009; their median is
+/// one of those, while `(t_last − t_first)/(n − 1)` is 0.01, the rate the data were made at.
+/// Timestamps quantised more coarsely than the rate (`0.003, 0.004, …` at 285.7 Hz) are
+/// averaged out the same way.
 pub fn nominal_sample_time_s(t_s: impl Iterator<Item = f64>) -> f64 {
+    const FALLBACK_S: f64 = 0.01;
     let t: Vec<f64> = t_s.collect();
-    let mut dt: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).collect();
-    if dt.is_empty() {
-        return 0.01;
+    let intervals: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).collect();
+    if intervals.is_empty() {
+        return FALLBACK_S;
     }
-    let mid = dt.len() / 2;
-    let (_, m, _) = dt.select_nth_unstable_by(mid, f64::total_cmp);
-    *m
+    let mut sorted = intervals.clone();
+    let mid = sorted.len() / 2;
+    let (_, &mut median, _) = sorted.select_nth_unstable_by(mid, f64::total_cmp);
+    let limit = 1.5 * median;
+    let (kept_sum, kept) = intervals
+        .iter()
+        .filter(|&&d| d <= limit)
+        .fold((0.0, 0usize), |(s, n), &d| (s + d, n + 1));
+    let nominal = if kept == t.len() - 1 {
+        // Every interval is regular: the span divided by the count is exact to the last ulp.
+        (t[t.len() - 1] - t[0]) / kept as f64
+    } else {
+        kept_sum / kept as f64
+    };
+    if nominal.is_finite() && nominal > 0.0 {
+        nominal
+    } else {
+        FALLBACK_S
+    }
 }
 
 /// Causal VQF for one sensor, sample by sample, with each sample's own time step.
@@ -121,6 +150,11 @@ impl OrientationFilter {
         self.vqf.rest_detected()
     }
 
+    /// Whether VQF currently detects a magnetic disturbance (9D only).
+    pub fn mag_dist_detected(&self) -> bool {
+        self.vqf.mag_dist_detected()
+    }
+
     /// Current gyroscope bias estimate, rad/s in the sensor frame.
     pub fn gyr_bias_sensor_rps(&self) -> [f64; 3] {
         self.vqf.bias_estimate().0
@@ -149,4 +183,32 @@ pub fn estimate_causal_with_progress(
     }
     progress(samples.len());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(times: impl Iterator<Item = String>) -> Vec<f64> {
+        times.map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn nominal_sample_time_is_exact_for_rounded_regular_times() {
+        // "%.2f" times at 100 Hz: the median interval is off by ulps, the span mean is not.
+        let t = parsed((0..6000).map(|i| format!("{:.2}", i as f64 * 0.01)));
+        assert_eq!(nominal_sample_time_s(t.into_iter()), 0.01);
+    }
+
+    #[test]
+    fn nominal_sample_time_averages_coarse_timestamps_and_ignores_gaps() {
+        // 285.7 Hz written with 3 decimals: intervals alternate 0.003 / 0.004.
+        let t = parsed((0..2000).map(|i| format!("{:.3}", i as f64 * 0.0035)));
+        assert!((nominal_sample_time_s(t.into_iter()) - 0.0035).abs() < 1e-6);
+        // 100 Hz with every third sample dropped and a 1 s gap: still 0.01 s.
+        let mut t: Vec<f64> = (0..3000).filter(|i| i % 3 != 2).map(|i| i as f64 * 0.01).collect();
+        t.extend((0..100).map(|i| 31.0 + i as f64 * 0.01));
+        assert!((nominal_sample_time_s(t.into_iter()) - 0.01).abs() < 1e-12);
+        assert_eq!(nominal_sample_time_s([1.0].into_iter()), 0.01);
+    }
 }

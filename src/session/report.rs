@@ -64,6 +64,9 @@ pub struct Rep {
     pub flags: Vec<RepFlag>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Plain-language advice for the flags (an additional field, allowed by the spec).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cues: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Speed: the whole `twistcoach orientation` process (read gzip CSV, parse, filter, write CSV) versus the
+reference implementation's filter call alone (`vqf.VQF(Ts).updateBatch`, compiled C++, data already in memory),
+on the longest BROAD trial. Median of --runs repetitions each (hyperfine-like; one warm-up run each).
+
+Python is only an evaluation script here, never a runtime dependency of twistcoach.
+
+Usage:
+  cargo build --release
+  /work/.venv/bin/python scripts/speed_compare.py [--trial ../shared/data/broad/24_disturbed_tapping_A.imu.csv.gz]
+      [--bin target/release/twistcoach] [--runs 15]
+"""
+import argparse
+import gzip
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import vqf
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def load(path):
+    fs = None
+    with gzip.open(path, 'rt') as f:
+        text = f.read()
+    lines = []
+    for ln in text.splitlines():
+        if ln.startswith('# sampling_rate_hz:'):
+            fs = float(ln.split(':')[1].split()[0])
+        if ln.strip() and not ln.startswith('#'):
+            lines.append(ln)
+    header = lines[0].split(',')
+    data = np.loadtxt(io.StringIO('\n'.join(lines[1:])), delimiter=',', ndmin=2)
+    c = {h: data[:, i] for i, h in enumerate(header)}
+    if fs is None:
+        fs = 1.0 / np.median(np.diff(c['t']))
+    arr = lambda *k: np.ascontiguousarray(np.stack([c[x] for x in k], axis=1))
+    return fs, arr('gx', 'gy', 'gz'), arr('ax', 'ay', 'az'), arr('mx', 'my', 'mz')
+
+
+def timed(fn, runs):
+    fn()  # warm-up
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--trial', type=Path,
+                    default=REPO.parent / 'shared' / 'data' / 'broad' / '24_disturbed_tapping_A.imu.csv.gz')
+    ap.add_argument('--bin', type=Path, default=REPO / 'target' / 'release' / 'twistcoach')
+    ap.add_argument('--runs', type=int, default=15)
+    a = ap.parse_args(argv)
+
+    fs, gyr, acc, mag = load(a.trial)
+    n = len(gyr)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, extra, mag_arg in (('9D', [], mag), ('6D', ['--no-mag'], None)):
+            out = Path(tmp) / 'out.csv'
+            cmd = [str(a.bin), 'orientation', str(a.trial), '-o', str(out), *extra]
+            ours = timed(lambda: subprocess.run(cmd, check=True), a.runs)
+            if mag_arg is None:
+                theirs = timed(lambda: vqf.VQF(1.0 / fs).updateBatch(gyr, acc), a.runs)
+            else:
+                theirs = timed(lambda: vqf.VQF(1.0 / fs).updateBatch(gyr, acc, mag_arg), a.runs)
+            rows.append((label, statistics.median(ours), min(ours), statistics.median(theirs), min(theirs)))
+    print(f'{a.trial.name}: {n} samples at {fs:.1f} Hz; median (min) of {a.runs} runs after one warm-up\n')
+    print('| mode | twistcoach orientation, whole process | vqf.VQF(Ts).updateBatch alone | ratio (theirs / ours) |')
+    print('|---|---|---|---|')
+    for label, om, omin, tm, tmin in rows:
+        print(f'| {label} | {1e3 * om:.1f} ms ({1e3 * omin:.1f}) = {n / om / 1e6:.2f} M samples/s | '
+              f'{1e3 * tm:.1f} ms ({1e3 * tmin:.1f}) = {n / tm / 1e6:.2f} M samples/s | {tm / om:.2f} |')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,178 @@
+//! Heading drift removal using the rests between reps (spec §3: "an analysis may use the
+//! rests between reps to cancel its own drift").
+//!
+//! A 6D orientation (and many on-board fusions) drifts in heading: a slow rotation about
+//! the world vertical. Between reps the person is back at neutral, so each sensor's
+//! heading there should equal its neutral heading; the differences, sampled at every
+//! rest, give the drift, which is interpolated linearly between rests and removed by
+//! rotating each orientation back about the world vertical. Upright, that heading is
+//! the twist; supine it is the swing about the body's front axis, so the correction is
+//! harmless there and the twist stays what gravity observes.
+
+use crate::body::calibration::SegmentCalibration;
+use crate::body::twist::twist_angle_rad;
+use crate::frames::Quat;
+
+/// Rest chunks are at most this long, s (one drift anchor each).
+const ANCHOR_SPAN_S: f64 = 2.0;
+/// A rest chunk needs at least this much time, s.
+const MIN_ANCHOR_S: f64 = 0.5;
+/// A still sample moves slower than this (centred 1 s speed), °/s.
+const STILL_SPEED_DPS: f64 = 6.0;
+/// A still segment lasts at least this long, s.
+const MIN_STILL_S: f64 = 0.5;
+/// A movement of at least this much leaves neutral, °.
+const OUT_DEG: f64 = 12.0;
+/// A movement back by at least this fraction of the way out returns to neutral.
+const BACK_FRACTION: f64 = 0.5;
+/// At neutral, a still segment this far from the last rest is a pause (a false start),
+/// not a rest, unless it follows a return, °.
+const PAUSE_DEG: f64 = 6.0;
+
+/// Which samples are rest at neutral, judged by the movements between still segments
+/// rather than by the (drifting) angle itself: a movement of more than `OUT_DEG` leaves
+/// neutral; a movement back by half the way out returns. Holds can drift by many degrees
+/// without being mistaken for rest, and a rest that drifted away from zero is still rest.
+pub fn rest_mask(t_s: &[f64], angle_deg: &[f64]) -> Vec<bool> {
+    let n = t_s.len();
+    let mut still = vec![false; n];
+    let (mut lo, mut hi) = (0usize, 0usize);
+    for i in 0..n {
+        while t_s[lo] < t_s[i] - 0.5 {
+            lo += 1;
+        }
+        while hi + 1 < n && t_s[hi + 1] <= t_s[i] + 0.5 {
+            hi += 1;
+        }
+        let dt = t_s[hi] - t_s[lo];
+        still[i] = dt > 0.0 && (angle_deg[hi] - angle_deg[lo]).abs() / dt < STILL_SPEED_DPS;
+    }
+    // Still segments [a, b] (inclusive), long enough.
+    let mut segments = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !still[i] {
+            i += 1;
+            continue;
+        }
+        let a = i;
+        while i + 1 < n && still[i + 1] && t_s[i + 1] - t_s[i] < 1.0 {
+            i += 1;
+        }
+        if t_s[i] - t_s[a] >= MIN_STILL_S {
+            segments.push((a, i));
+        }
+        i += 1;
+    }
+    let edge_level = |a: usize, b: usize, at_end: bool| -> f64 {
+        let mut v: Vec<f64> = if at_end {
+            (a..=b)
+                .rev()
+                .take_while(|&k| t_s[k] >= t_s[b] - 0.5)
+                .map(|k| angle_deg[k])
+                .collect()
+        } else {
+            (a..=b)
+                .take_while(|&k| t_s[k] <= t_s[a] + 0.5)
+                .map(|k| angle_deg[k])
+                .collect()
+        };
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut mask = vec![false; n];
+    let mut out = false;
+    let mut out_sum = 0.0; // Signed movement since leaving neutral.
+    let mut last_rest_level: Option<f64> = None;
+    let mut just_returned = true;
+    for (k, &(a, b)) in segments.iter().enumerate() {
+        if k > 0 {
+            let (pa, pb) = segments[k - 1];
+            let delta = edge_level(a, b, false) - edge_level(pa, pb, true);
+            if !out {
+                if delta.abs() >= OUT_DEG {
+                    out = true;
+                    out_sum = delta;
+                }
+            } else if delta * out_sum < 0.0 && delta.abs() >= BACK_FRACTION * out_sum.abs() {
+                out = false;
+                just_returned = true;
+            } else {
+                out_sum += delta;
+            }
+        }
+        if out {
+            continue;
+        }
+        let level = edge_level(a, b, false);
+        let is_rest = just_returned || last_rest_level.is_none_or(|l| (level - l).abs() < PAUSE_DEG);
+        if is_rest {
+            for m in &mut mask[a..=b] {
+                *m = true;
+            }
+            last_rest_level = Some(edge_level(a, b, true));
+            just_returned = false;
+        }
+    }
+    mask
+}
+
+/// Drift anchors (time, heading error in rad) from the rest samples.
+pub fn heading_anchors(
+    t_s: &[f64],
+    q_world_from_sensor: &[Quat],
+    cal: &SegmentCalibration,
+    rest: &[bool],
+) -> Vec<(f64, f64)> {
+    let q0_inv = cal.q_world_from_sensor_neutral.conj();
+    let mut anchors = Vec::new();
+    let mut i = 0;
+    while i < t_s.len() {
+        if !rest[i] {
+            i += 1;
+            continue;
+        }
+        let from = i;
+        let mut yaw = Vec::new();
+        while i < t_s.len() && rest[i] && t_s[i] - t_s[from] < ANCHOR_SPAN_S {
+            yaw.push(twist_angle_rad(q_world_from_sensor[i] * q0_inv, [0.0, 0.0, 1.0]));
+            i += 1;
+        }
+        let to = i - 1;
+        if t_s[to] - t_s[from] >= MIN_ANCHOR_S {
+            yaw.sort_by(f64::total_cmp);
+            anchors.push((0.5 * (t_s[from] + t_s[to]), yaw[yaw.len() / 2]));
+        }
+    }
+    anchors
+}
+
+/// Piecewise-linear interpolation of anchors (constant beyond the ends).
+pub fn drift_at(anchors: &[(f64, f64)], t: f64) -> f64 {
+    if anchors.is_empty() {
+        return 0.0;
+    }
+    let i = anchors.partition_point(|a| a.0 < t);
+    if i == 0 {
+        return anchors[0].1;
+    }
+    if i >= anchors.len() {
+        return anchors[anchors.len() - 1].1;
+    }
+    let (a, b) = (anchors[i - 1], anchors[i]);
+    a.1 + (t - a.0) / (b.0 - a.0) * (b.1 - a.1)
+}
+
+/// The orientations with the heading drift measured at rests removed.
+pub fn remove_heading_drift(
+    t_s: &[f64],
+    q_world_from_sensor: &[Quat],
+    cal: &SegmentCalibration,
+    rest: &[bool],
+) -> Vec<Quat> {
+    let anchors = heading_anchors(t_s, q_world_from_sensor, cal, rest);
+    t_s.iter()
+        .zip(q_world_from_sensor)
+        .map(|(&t, &q)| Quat::from_axis_angle([0.0, 0.0, 1.0], -drift_at(&anchors, t)) * q)
+        .collect()
+}
