@@ -33,6 +33,18 @@ pub enum Command {
     ///
     /// Example: twistcoach orientation walk.imu.csv.gz -o walk.orientation.csv
     Orientation(OrientationArgs),
+    /// Analyze a recorded session: reps, holds, flags and cues (spec §6, §7).
+    ///
+    /// Example: twistcoach analyze --variation seated --sensor chest=chest.csv.gz --json
+    Analyze(AnalyzeArgs),
+    /// Simulate a session with ground truth: sensor streams plus the true report.
+    ///
+    /// Writes DIR/<placement>.csv.gz (spec §5 CSV), DIR/truth.json (the twistcoach.report/1
+    /// report of the true motion, plus `command` to analyse it and the `scenario`), and
+    /// DIR/truth_angles.csv.gz (t, true primary angle, compensation, chest flexion; 50 Hz).
+    ///
+    /// Example: twistcoach simulate --variation seated --sensors chest,pelvis --seed 7 --out sim7
+    Simulate(SimulateArgs),
     /// Progress over weeks: list, show, add, import and export your sessions.
     ///
     /// Sessions live in a local SQLite file (default: the platform's data folder, e.g.
@@ -46,18 +58,6 @@ pub enum Command {
     ///
     /// Example: twistcoach plot --weeks 12 -o progress.png
     Plot(PlotArgs),
-    /// Analyze a recorded session: reps, holds, flags and cues (spec §6, §7).
-    ///
-    /// Example: twistcoach analyze --variation seated --sensor chest=chest.csv.gz --json
-    Analyze(AnalyzeArgs),
-    /// Simulate a session with ground truth: sensor streams plus the true report.
-    ///
-    /// Writes DIR/<placement>.csv.gz (spec §5 CSV), DIR/truth.json (the twistcoach.report/1
-    /// report of the true motion, plus `command` to analyse it and the `scenario`), and
-    /// DIR/truth_angles.csv.gz (t, true primary angle, compensation, chest flexion; 50 Hz).
-    ///
-    /// Example: twistcoach simulate --variation seated --sensors chest,pelvis --seed 7 --out sim7
-    Simulate(SimulateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +111,53 @@ pub struct OrientationArgs {
     /// Use the whole recording (non-causal smoothing); more accurate, not for live use.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// supine, seated or standing.
+    #[arg(long, value_parser = parse_variation)]
+    pub variation: crate::body::Variation,
+    /// Comma-separated placements (chest, pelvis, upper-back, sacrum), in command-line order.
+    #[arg(long, value_delimiter = ',', value_parser = parse_placement)]
+    pub sensors: Option<Vec<crate::body::Placement>>,
+    /// Seed of the scenario and the sensor errors (same seed, same session).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// raw (IMU: accelerometer, gyroscope[, magnetometer]) or orientation (on-board fusion).
+    #[arg(long, default_value = "raw", value_parser = ["raw", "orientation"])]
+    pub format: String,
+    /// Sample rate of every stream, Hz (default: drawn per stream, 50–200 raw, 30–100 orientation).
+    #[arg(long, value_name = "HZ")]
+    pub rate: Option<f64>,
+    /// Raw streams: force a magnetometer on (true) or off (false).
+    #[arg(long)]
+    pub mag: Option<bool>,
+    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts.
+    #[arg(long, value_delimiter = ',')]
+    pub hard: Vec<String>,
+    /// A long session: 10–14 reps over several minutes.
+    #[arg(long)]
+    pub long: bool,
+    /// Number of reps (default: drawn).
+    #[arg(long)]
+    pub reps: Option<usize>,
+    /// Stop adding reps after about this many seconds.
+    #[arg(long, value_name = "S")]
+    pub max_duration: Option<f64>,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn parse_variation(s: &str) -> Result<crate::body::Variation, String> {
+    crate::body::Variation::parse(s)
+        .ok_or_else(|| format!("unknown variation `{s}`; expected supine, seated or standing"))
+}
+
+fn parse_placement(s: &str) -> Result<crate::body::Placement, String> {
+    crate::body::Placement::parse(s)
+        .ok_or_else(|| format!("unknown placement `{s}`; expected chest, pelvis, upper-back or sacrum"))
 }
 
 #[derive(Debug, clap::Args)]
@@ -221,51 +268,4 @@ pub struct PlotArgs {
     /// Output image: .png or .svg.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct SimulateArgs {
-    /// supine, seated or standing.
-    #[arg(long, value_parser = parse_variation)]
-    pub variation: crate::body::Variation,
-    /// Comma-separated placements (chest, pelvis, upper-back, sacrum), in command-line order.
-    #[arg(long, value_delimiter = ',', value_parser = parse_placement)]
-    pub sensors: Option<Vec<crate::body::Placement>>,
-    /// Seed of the scenario and the sensor errors (same seed, same session).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// raw (IMU: accelerometer, gyroscope[, magnetometer]) or orientation (on-board fusion).
-    #[arg(long, default_value = "raw", value_parser = ["raw", "orientation"])]
-    pub format: String,
-    /// Sample rate of every stream, Hz (default: drawn per stream, 50–200 raw, 30–100 orientation).
-    #[arg(long, value_name = "HZ")]
-    pub rate: Option<f64>,
-    /// Raw streams: force a magnetometer on (true) or off (false).
-    #[arg(long)]
-    pub mag: Option<bool>,
-    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts.
-    #[arg(long, value_delimiter = ',')]
-    pub hard: Vec<String>,
-    /// A long session: 10–14 reps over several minutes.
-    #[arg(long)]
-    pub long: bool,
-    /// Number of reps (default: drawn).
-    #[arg(long)]
-    pub reps: Option<usize>,
-    /// Stop adding reps after about this many seconds.
-    #[arg(long, value_name = "S")]
-    pub max_duration: Option<f64>,
-    /// Output folder (created if missing).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-}
-
-fn parse_variation(s: &str) -> Result<crate::body::Variation, String> {
-    crate::body::Variation::parse(s)
-        .ok_or_else(|| format!("unknown variation `{s}`; expected supine, seated or standing"))
-}
-
-fn parse_placement(s: &str) -> Result<crate::body::Placement, String> {
-    crate::body::Placement::parse(s)
-        .ok_or_else(|| format!("unknown placement `{s}`; expected chest, pelvis, upper-back or sacrum"))
 }

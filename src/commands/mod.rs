@@ -16,9 +16,9 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Orientation(args) => orientation::run(&args),
-        Command::History(args) => history::run(&args),
-        Command::Plot(args) => plot::run(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::History(args) => history::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }
