@@ -112,7 +112,15 @@ fn orientations(s: &SensorStream, config: &Config) -> (Vec<f64>, Vec<Quat>) {
             };
             let q = match config.orientation {
                 OrientationMode::Causal => orientation::estimate_causal(imu, settings),
-                OrientationMode::WarmStarted => orientation::warm::estimate_warm_started(imu, settings),
+                OrientationMode::WarmStarted => {
+                    let mut params = orientation::vqf_params();
+                    // Upright, the twist is the heading: its drift is removed from the rests
+                    // at neutral (see `drift`), and VQF's own rest-bias updates during
+                    // still holds would bend it. Supine, the twist is observed by gravity
+                    // and rest-bias estimation keeps the inclination clean.
+                    params.rest_bias_est_enabled = config.variation == Variation::Supine;
+                    orientation::warm::estimate_warm_started_with(imu, settings, params)
+                }
             };
             (imu.iter().map(|x| x.t_s).collect(), q)
         }
@@ -332,10 +340,11 @@ pub fn analyze_detailed(streams: &[SensorStream], config: &Config) -> Result<(Re
 
     if config.drift_correction {
         let rest = drift::rest_mask(&signals.t_s, &drift::unwrap_deg(&signals.primary_deg));
-        let corrected_p = drift::remove_heading_drift(&t, &q_primary, &cal_primary, &rest);
+        let corrected_p = drift::remove_heading_drift(&t, &q_primary, &cal_primary, &rest, &drift::gaps(pt));
         q_primary = corrected_p;
-        if let (Some(qs), Some(cs)) = (&q_secondary, &cal_secondary) {
-            q_secondary = Some(drift::remove_heading_drift(&t, qs, cs, &rest));
+        if let (Some(si), Some(qs), Some(cs)) = (si, &q_secondary, &cal_secondary) {
+            let gaps = drift::gaps(&oriented[si].0);
+            q_secondary = Some(drift::remove_heading_drift(&t, qs, cs, &rest, &gaps));
         }
         signals = body_signals(
             config,
