@@ -53,6 +53,9 @@ pub struct Config {
     pub use_mag: bool,
     /// Remove heading drift using the rests between reps.
     pub drift_correction: bool,
+    /// Supine: refine the head-ward axis from the reps themselves (the wear convention
+    /// only knows it to ±15°).
+    pub estimate_supine_axis: bool,
     pub still: StillSettings,
     pub extract: extract::Settings,
 }
@@ -66,6 +69,7 @@ impl Config {
             orientation: OrientationMode::WarmStarted,
             use_mag: true,
             drift_correction: true,
+            estimate_supine_axis: true,
             still: StillSettings::default(),
             extract: extract::Settings::default(),
         }
@@ -319,7 +323,10 @@ pub fn analyze_detailed(streams: &[SensorStream], config: &Config) -> Result<(Re
             .ok_or_else(|| bad(&streams[k].path, "empty calibration window".into()))?
             .map_err(|e| bad(&streams[k].path, e.to_string()))
     };
-    let cal_primary = calibrate(pi, &q_primary)?;
+    let mut cal_primary = calibrate(pi, &q_primary)?;
+    if config.variation == Variation::Supine && config.estimate_supine_axis {
+        cal_primary = crate::body::calibration::refine_twist_axis(&cal_primary, &q_primary);
+    }
     let cal_secondary = match (si, &q_secondary) {
         (Some(si), Some(q)) => Some(calibrate(si, q)?),
         _ => None,
