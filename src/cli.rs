@@ -127,6 +127,9 @@ pub struct SimulateArgs {
     /// A long session: 10–14 reps over several minutes.
     #[arg(long)]
     pub long: bool,
+    /// Only 2.05–2.3 s still at the start (the minimum the spec allows), the first rep right after.
+    #[arg(long)]
+    pub short_still: bool,
     /// Number of reps (default: drawn).
     #[arg(long)]
     pub reps: Option<usize>,
