@@ -3,7 +3,10 @@
 
 pub mod analyze;
 pub mod demo;
+pub mod demo_orientation;
+pub mod history;
 pub mod orientation;
+pub mod plot;
 pub mod simulate;
 
 use crate::cli::{Cli, Command};
@@ -14,7 +17,9 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Orientation(args) => orientation::run(&args),
-        Command::Simulate(args) => simulate::run(&args),
         Command::Analyze(args) => analyze::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::History(args) => history::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }
