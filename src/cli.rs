@@ -23,6 +23,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the built-in demo: no set-up, no sensor needed.
+    ///
+    /// Simulates a seated twist session (chest and pelvis sensors, raw IMU), plays it
+    /// through the live pipeline printing each cue when it would appear, and ends with the
+    /// session's report next to the simulation's ground truth.
     Demo(DemoArgs),
     /// Estimate orientation (q_world_from_sensor) from a raw IMU CSV with VQF.
     ///
@@ -45,6 +49,19 @@ pub enum Command {
     ///
     /// Example: twistcoach simulate --variation seated --sensors chest,pelvis --seed 7 --out sim7
     Simulate(SimulateArgs),
+    /// Progress over weeks: list, show, add, import and export your sessions.
+    ///
+    /// Sessions live in a local SQLite file (default: the platform's data folder, e.g.
+    /// ~/.local/share/twistcoach/history.sqlite; --db FILE to choose). Without a
+    /// subcommand, lists the sessions, one line each.
+    ///
+    /// Example: twistcoach history add report.json --pain-before 4 --pain-after 2
+    History(HistoryArgs),
+    /// Plot progress over weeks from the history: range of motion per side, asymmetry,
+    /// holds on target, flags, adherence and pain. PNG or SVG by the output's extension.
+    ///
+    /// Example: twistcoach plot --weeks 12 -o progress.png
+    Plot(PlotArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,7 +100,19 @@ pub struct AnalyzeArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Seed of the simulated session (the same seed gives the same session).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Play the session in real time (the cues appear when they would live) instead of
+    /// as fast as possible.
+    #[arg(long)]
+    pub realtime: bool,
+    /// Instead: orientation accuracy on a bundled slice of a real IMU recording with optical
+    /// ground truth (BROAD).
+    #[arg(long)]
+    pub orientation: bool,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct OrientationArgs {
@@ -120,12 +149,16 @@ pub struct SimulateArgs {
     /// Raw streams: force a magnetometer on (true) or off (false).
     #[arg(long)]
     pub mag: Option<bool>,
-    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts.
+    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts,
+    /// heading-jumps, skin-motion.
     #[arg(long, value_delimiter = ',')]
     pub hard: Vec<String>,
     /// A long session: 10–14 reps over several minutes.
     #[arg(long)]
     pub long: bool,
+    /// Only 2.05–2.3 s still at the start (the minimum the spec allows), the first rep right after.
+    #[arg(long)]
+    pub short_still: bool,
     /// Number of reps (default: drawn).
     #[arg(long)]
     pub reps: Option<usize>,
@@ -145,4 +178,114 @@ fn parse_variation(s: &str) -> Result<crate::body::Variation, String> {
 fn parse_placement(s: &str) -> Result<crate::body::Placement, String> {
     crate::body::Placement::parse(s)
         .ok_or_else(|| format!("unknown placement `{s}`; expected chest, pelvis, upper-back or sacrum"))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// History database file (default: the platform's data folder).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
+}
+
+/// A pain rating 0–10.
+fn pain(text: &str) -> Result<u8, String> {
+    match text.trim().parse::<u8>() {
+        Ok(v) if v <= 10 => Ok(v),
+        _ => Err(format!(
+            "`{text}` is not a pain rating; use a whole number from 0 (none) to 10 (worst)"
+        )),
+    }
+}
+
+/// What the user says about a session.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NoteArgs {
+    /// Pain before the session, 0 (none) to 10 (worst imaginable).
+    #[arg(long, value_name = "0-10", value_parser = pain)]
+    pub pain_before: Option<u8>,
+    /// Pain after the session, 0 to 10.
+    #[arg(long, value_name = "0-10", value_parser = pain)]
+    pub pain_after: Option<u8>,
+    /// A symptom (repeatable): leg-pain, weakness, numbness, bladder, worsening,
+    /// sharp-pain, stiffness. Red-flag symptoms print what to do every time.
+    #[arg(long = "symptom", value_name = "TAG", value_parser = crate::history::symptoms::parse_tag)]
+    pub symptoms: Vec<crate::history::Symptom>,
+    /// A free-text note.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryAction {
+    /// Everything stored about one session (reps, flags, notes, pain, symptoms).
+    Show {
+        /// Session id (first column of `twistcoach history`).
+        id: i64,
+    },
+    /// Add one session report (twistcoach.report/1 JSON) with optional pain and symptoms.
+    Add {
+        report: PathBuf,
+        /// When the session started (RFC 3339, e.g. 2026-03-02T07:30:00+01:00); default:
+        /// the report's `started_at`, else the file's modification time.
+        #[arg(long, value_name = "TIME")]
+        started_at: Option<String>,
+        #[command(flatten)]
+        notes: NoteArgs,
+    },
+    /// Add or change pain ratings, symptoms or the note of a stored session.
+    Note {
+        id: i64,
+        #[command(flatten)]
+        notes: NoteArgs,
+    },
+    /// Import session reports: files or folders (searched recursively for report JSON).
+    /// A session already in the history is not added twice.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Export every session: CSV (one row per rep) or JSON (re-importable).
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file (default: stdout).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Fill the history with a realistic simulated programme (for trying plots).
+    DemoData {
+        /// Weeks of twice-daily sessions, ending today.
+        #[arg(long, default_value_t = 8)]
+        weeks: u32,
+        /// Random seed (the same seed gives the same programme).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write each report as JSON into this folder.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// History database file (default: the platform's data folder).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Only the last N weeks (default: everything).
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
+    /// Only this variation (supine, seated, standing).
+    #[arg(long, value_name = "V", value_parser = parse_variation)]
+    pub variation: Option<crate::body::Variation>,
+    /// Output image: .png or .svg.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
 }

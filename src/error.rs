@@ -148,6 +148,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The history database cannot be used (locked, damaged, newer, unwritable): exit code 1.
+    #[error(transparent)]
+    History(#[from] crate::history::HistoryError),
+    /// Any other failure, already worded for the user: exit code 1.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl Error {
@@ -155,7 +161,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::BadInput(_) => 2,
-            Error::Output { .. } => 1,
+            Error::Output { .. } | Error::History(_) | Error::Failed(_) => 1,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! batch evaluations and replays call [`analyze`].
 
 pub mod drift;
+pub mod live_drift;
 
 use std::path::PathBuf;
 

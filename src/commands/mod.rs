@@ -3,7 +3,10 @@
 
 pub mod analyze;
 pub mod demo;
+pub mod demo_orientation;
+pub mod history;
 pub mod orientation;
+pub mod plot;
 pub mod simulate;
 
 use crate::cli::{Cli, Command};
@@ -16,5 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Orientation(args) => orientation::run(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::History(args) => history::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }

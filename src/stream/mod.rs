@@ -12,7 +12,7 @@ use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
 use flate2::Compression;
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use flate2::write::GzEncoder;
 
 use crate::error::{BadInput, Error, Problem};
@@ -44,37 +44,159 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, BadInput> {
     Ok(out)
 }
 
+/// Bytes per chunk handed from the decompressing thread to the parser.
+const GZIP_CHUNK_BYTES: usize = 1 << 18;
+
 /// Read and parse one generic CSV stream (raw IMU or orientation).
 pub fn read_stream(path: &Path) -> Result<Stream, BadInput> {
-    let bytes = read_bytes(path)?;
-    parse_stream(path, &bytes)
+    if !is_gzip_path(path) {
+        let bytes = read_bytes(path)?;
+        return parse_stream(path, &bytes);
+    }
+    let mut raw = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut raw))
+        .map_err(|e| BadInput::file(path, Problem::Missing(e.to_string())))?;
+    parse_gzip(path, &raw, GZIP_CHUNK_BYTES)
 }
 
-/// Write `t,qw,qx,qy,qz` with each row's time text exactly as given. Quaternions are
-/// written with Rust's shortest round-trip formatting: full f64 precision, never fewer
-/// than 7 significant digits of the stored value.
+/// Parse a gzip-compressed stream held in memory: the same result as gunzipping it
+/// (`read_bytes`) and then [`parse_stream`], but a second thread decompresses while this
+/// one parses the chunks of `chunk_bytes` it sends (`csv::parse_chunks`), so on two cores
+/// decompression costs almost no wall time. `path` only names the file in errors.
+pub fn parse_gzip(path: &Path, raw: &[u8], chunk_bytes: usize) -> Result<Stream, BadInput> {
+    if raw.is_empty() {
+        return Err(BadInput::file(path, Problem::Empty));
+    }
+    let chunk_bytes = chunk_bytes.max(1);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, BadInput>>(8);
+        scope.spawn(move || {
+            let mut decoder = MultiGzDecoder::new(raw);
+            loop {
+                let mut chunk = Vec::with_capacity(chunk_bytes);
+                match (&mut decoder).take(chunk_bytes as u64).read_to_end(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(_) => {
+                        if tx.send(Ok(chunk)).is_err() {
+                            break; // the parser has stopped listening
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(BadInput::file(path, Problem::BadGzip(e.to_string()))));
+                        break;
+                    }
+                }
+            }
+        });
+        csv::parse_chunks(path, rx)
+    })
+}
+
+/// Write `t,qw,qx,qy,qz` with each row's time text exactly as given (see
+/// [`OrientationCsvWriter`] for the number format).
 pub fn write_orientation_csv(path: &Path, t_text: &[Box<str>], q_world_from_sensor: &[Quat]) -> Result<(), Error> {
-    let io_err = |source| Error::Output {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::create(path).map_err(io_err)?;
-    if is_gzip_path(path) {
-        let mut w = BufWriter::with_capacity(1 << 16, GzEncoder::new(file, Compression::default()));
-        write_orientation_rows(&mut w, t_text, q_world_from_sensor).map_err(io_err)?;
-        let gz = w.into_inner().map_err(|e| io_err(e.into_error()))?;
-        gz.finish().map_err(io_err)?;
-    } else {
-        let mut w = BufWriter::with_capacity(1 << 16, file);
-        write_orientation_rows(&mut w, t_text, q_world_from_sensor).map_err(io_err)?;
-    }
-    Ok(())
+    let mut w = OrientationCsvWriter::create(path)?;
+    w.write_rows(t_text, q_world_from_sensor)?;
+    w.finish()
 }
 
-fn write_orientation_rows(w: &mut impl Write, t_text: &[Box<str>], q: &[Quat]) -> std::io::Result<()> {
-    writeln!(w, "{}", crate::error::ORIENTATION_HEADER)?;
-    for (t, q) in t_text.iter().zip(q) {
-        writeln!(w, "{t},{},{},{},{}", q.w, q.x, q.y, q.z)?;
+/// Writes an orientation CSV (`t,qw,qx,qy,qz`) in pieces, so that a caller can format and
+/// write rows in one thread while the filter produces the next ones in another. Each row's
+/// time is written exactly as given; quaternions in shortest round-trip form (`zmij`,
+/// exponent form for tiny values such as `3.1e-5`): full f64 precision, never fewer than 7
+/// significant digits of the stored value. A `.gz` path is written as gzip.
+pub struct OrientationCsvWriter {
+    path: std::path::PathBuf,
+    sink: Sink,
+    text: Vec<u8>,
+}
+
+enum Sink {
+    Plain(File),
+    Gzip(Box<GzEncoder<BufWriter<File>>>),
+}
+
+impl OrientationCsvWriter {
+    pub fn create(path: &Path) -> Result<Self, Error> {
+        let file = File::create(path).map_err(|source| Error::Output {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let sink = if is_gzip_path(path) {
+            Sink::Gzip(Box::new(GzEncoder::new(
+                BufWriter::with_capacity(1 << 16, file),
+                Compression::default(),
+            )))
+        } else {
+            Sink::Plain(file)
+        };
+        let mut text = Vec::with_capacity(1 << 16);
+        text.extend_from_slice(crate::error::ORIENTATION_HEADER.as_bytes());
+        text.push(b'\n');
+        Ok(OrientationCsvWriter {
+            path: path.to_path_buf(),
+            sink,
+            text,
+        })
     }
-    w.flush()
+
+    /// Format rows into memory (one buffer, no `fmt` machinery: this is the hot part of
+    /// writing) and write them.
+    pub fn write_rows(&mut self, t_text: &[Box<str>], q_world_from_sensor: &[Quat]) -> Result<(), Error> {
+        const ROW_GUESS: usize = 16 + 4 * 24;
+        self.text.reserve(q_world_from_sensor.len() * ROW_GUESS);
+        let mut buf = zmij::Buffer::new();
+        for (t, q) in t_text.iter().zip(q_world_from_sensor) {
+            self.text.extend_from_slice(t.as_bytes());
+            for v in [q.w, q.x, q.y, q.z] {
+                self.text.push(b',');
+                self.text.extend_from_slice(buf.format(v).as_bytes());
+            }
+            self.text.push(b'\n');
+        }
+        let written = match &mut self.sink {
+            Sink::Plain(f) => f.write_all(&self.text),
+            Sink::Gzip(g) => g.write_all(&self.text),
+        };
+        self.text.clear();
+        written.map_err(|source| self.output_error(source))
+    }
+
+    /// Write what is pending and close the file (and the gzip stream).
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.write_rows(&[], &[])?;
+        let done = match self.sink {
+            Sink::Plain(ref mut f) => f.flush(),
+            Sink::Gzip(g) => g.finish().and_then(|mut w| w.flush()),
+        };
+        done.map_err(|source| Error::Output {
+            path: self.path,
+            source,
+        })
+    }
+
+    fn output_error(&self, source: std::io::Error) -> Error {
+        Error::Output {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_path_equals_gunzip_then_parse_for_any_chunk_size() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/vqf_parity/input.imu.csv.gz");
+        let raw = std::fs::read(&path).unwrap();
+        let whole = parse_stream(&path, &read_bytes(&path).unwrap()).unwrap();
+        for chunk_bytes in [1, 7, 4096, GZIP_CHUNK_BYTES] {
+            assert_eq!(parse_gzip(&path, &raw, chunk_bytes).unwrap(), whole);
+        }
+        let cut = parse_gzip(&path, &raw[..raw.len() / 2], 4096).unwrap_err();
+        assert!(matches!(cut.problem, Problem::BadGzip(_)), "{cut}");
+    }
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Speed: the whole `twistcoach orientation` process (read gzip CSV, parse, filter, write CSV) versus the
+reference implementation's filter call alone (`vqf.VQF(Ts).updateBatch`, compiled C++, data already in memory),
+on the longest BROAD trial. Median of --runs repetitions each (hyperfine-like; one warm-up run each).
+
+Python is only an evaluation script here, never a runtime dependency of twistcoach.
+
+Usage:
+  cargo build --release
+  /work/.venv/bin/python scripts/speed_compare.py [--trial ../shared/data/broad/24_disturbed_tapping_A.imu.csv.gz]
+      [--bin target/release/twistcoach] [--runs 15]
+"""
+import argparse
+import gzip
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import vqf
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def load(path):
+    fs = None
+    with gzip.open(path, 'rt') as f:
+        text = f.read()
+    lines = []
+    for ln in text.splitlines():
+        if ln.startswith('# sampling_rate_hz:'):
+            fs = float(ln.split(':')[1].split()[0])
+        if ln.strip() and not ln.startswith('#'):
+            lines.append(ln)
+    header = lines[0].split(',')
+    data = np.loadtxt(io.StringIO('\n'.join(lines[1:])), delimiter=',', ndmin=2)
+    c = {h: data[:, i] for i, h in enumerate(header)}
+    if fs is None:
+        fs = 1.0 / np.median(np.diff(c['t']))
+    arr = lambda *k: np.ascontiguousarray(np.stack([c[x] for x in k], axis=1))
+    return fs, arr('gx', 'gy', 'gz'), arr('ax', 'ay', 'az'), arr('mx', 'my', 'mz')
+
+
+def timed(fn, runs):
+    """Wall times of `runs` calls after one warm-up call."""
+    fn()  # warm-up
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def run_process(cmd):
+    """Run a command; return its CPU time (user + system, all threads) in seconds."""
+    p = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise subprocess.CalledProcessError(p.returncode, cmd)
+    return usage.ru_utime + usage.ru_stime
+
+
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--trial', type=Path,
+                    default=REPO.parent / 'shared' / 'data' / 'broad' / '24_disturbed_tapping_A.imu.csv.gz')
+    ap.add_argument('--bin', type=Path, default=REPO / 'target' / 'release' / 'twistcoach')
+    ap.add_argument('--runs', type=int, default=15)
+    a = ap.parse_args(argv)
+
+    fs, gyr, acc, mag = load(a.trial)
+    n = len(gyr)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, extra, mag_arg in (('9D', [], mag), ('6D', ['--no-mag'], None)):
+            out = Path(tmp) / 'out.csv'
+            cmd = [str(a.bin), 'orientation', str(a.trial), '-o', str(out), *extra]
+            if mag_arg is None:
+                theirs_call = lambda: vqf.VQF(1.0 / fs).updateBatch(gyr, acc)
+            else:
+                theirs_call = lambda: vqf.VQF(1.0 / fs).updateBatch(gyr, acc, mag_arg)
+            # Interleave ours and theirs so that both see the same machine load.
+            ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
+            run_process(cmd)
+            theirs_call()
+            for _ in range(a.runs):
+                t0 = time.perf_counter()
+                ours_cpu.append(run_process(cmd))
+                ours.append(time.perf_counter() - t0)
+                t0, c0 = time.perf_counter(), time.process_time()
+                theirs_call()
+                theirs.append(time.perf_counter() - t0)
+                theirs_cpu.append(time.process_time() - c0)
+            med = statistics.median
+            rows.append((label, med(ours), min(ours), med(theirs), min(theirs), med(ours_cpu), med(theirs_cpu)))
+    spawn = timed(lambda: subprocess.run(['true'], check=True), a.runs)
+    load_avg = os.getloadavg()[0]
+    print(f'{a.trial.name}: {n} samples at {fs:.1f} Hz; median (min) of {a.runs} interleaved runs after one warm-up; '
+          f'starting a do-nothing process (`true`) from this script takes {1e3 * med(spawn):.1f} ms (included in our '
+          f'times); 1-minute load average {load_avg:.1f} on {os.cpu_count()} CPUs\n')
+    print('| mode | twistcoach orientation, whole process: wall | its CPU time (all threads) '
+          '| vqf.VQF(Ts).updateBatch alone: wall | its CPU time | wall ratio (theirs / ours) |')
+    print('|---|---|---|---|---|---|')
+    for label, om, omin, tm, tmin, oc, tc in rows:
+        print(f'| {label} | {1e3 * om:.1f} ms (min {1e3 * omin:.1f}) = {n / om / 1e6:.2f} M samples/s '
+              f'| {1e3 * oc:.1f} ms | {1e3 * tm:.1f} ms (min {1e3 * tmin:.1f}) = {n / tm / 1e6:.2f} M samples/s '
+              f'| {1e3 * tc:.1f} ms | {tm / om:.2f} |')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
