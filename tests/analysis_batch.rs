@@ -1,4 +1,4 @@
-//! Batch evaluation: 78 seeded simulated sessions (every variation, one and two sensors,
+//! Batch evaluation: 81 seeded simulated sessions (every variation, one and two sensors,
 //! raw and orientation input, hard cases, sensors worn on the back) through
 //! `analysis::analyze`, compared with the simulator's truth. Prints the metrics table (`-- --nocapture` to see it) and asserts
 //! the targets of the issue where the analysis meets them today; what it misses is listed
