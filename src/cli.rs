@@ -91,9 +91,13 @@ pub struct AnalyzeArgs {
     /// Write the body signals (t, primary angle, compensation, flexion; degrees) to this CSV.
     #[arg(long, hide = true, value_name = "CSV")]
     pub dump_signals: Option<PathBuf>,
-    /// Ignore magnetometer columns of raw streams.
-    #[arg(long)]
+    /// Never use magnetometer columns of raw streams (by default they are used only to
+    /// bridge dropouts: heading drift is removed from the rests between reps).
+    #[arg(long, conflicts_with = "mag")]
     pub no_mag: bool,
+    /// Always use magnetometer columns of raw streams (9D heading).
+    #[arg(long)]
+    pub mag: bool,
     /// Estimate orientation causally (as live) instead of from the whole recording.
     #[arg(long)]
     pub causal: bool,

@@ -43,7 +43,11 @@ pub fn prepare(args: &AnalyzeArgs) -> Result<(Vec<SensorStream>, Config)> {
         config.protocol = Protocol::read(p)?;
     }
     config.drift_correction = !args.no_drift_correction;
-    config.use_mag = !args.no_mag;
+    config.mag = match (args.no_mag, args.mag) {
+        (true, _) => crate::analysis::MagUse::Never,
+        (false, true) => crate::analysis::MagUse::Always,
+        (false, false) => crate::analysis::MagUse::AcrossDropouts,
+    };
     if args.causal {
         config.orientation = OrientationMode::Causal;
     }
