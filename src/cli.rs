@@ -96,7 +96,18 @@ pub struct AnalyzeArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Fill a history database with N weeks of simulated sessions (simulated sensors,
+    /// analysed by the real analysis), instead of the single demo session.
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
+    /// History database for --weeks (default: the platform's data folder).
+    #[arg(long, value_name = "FILE", requires = "weeks")]
+    pub db: Option<PathBuf>,
+    /// Random seed for --weeks (the same seed gives the same programme).
+    #[arg(long, default_value_t = 1, requires = "weeks")]
+    pub seed: u64,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct OrientationArgs {
@@ -198,6 +209,12 @@ pub struct NoteArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoPipeline {
+    Simulated,
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Json,
@@ -251,6 +268,10 @@ pub enum HistoryAction {
         /// Also write each report as JSON into this folder.
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
+        /// simulated: simulate each session's sensors and run the real analysis (about
+        /// 0.2 s a session); direct: write reports straight from the plan (instant).
+        #[arg(long, value_enum, default_value_t = DemoPipeline::Simulated)]
+        pipeline: DemoPipeline,
     },
 }
 

@@ -26,7 +26,11 @@ fn gunzip(name: &str, gz: &[u8]) -> Result<Vec<u8>, BadInput> {
     Ok(out)
 }
 
-pub fn run(_args: &DemoArgs) -> Result<()> {
+pub fn run(args: &DemoArgs) -> Result<()> {
+    if let Some(weeks) = args.weeks {
+        let db = super::history::db_path(&args.db)?;
+        return super::history::demo_data(&db, weeks, args.seed, None, crate::cli::DemoPipeline::Simulated);
+    }
     let imu = stream::parse_stream(Path::new(IMU_NAME), &gunzip(IMU_NAME, IMU_GZ)?)?;
     let (_, truth) = stream::broad::parse_truth(Path::new(TRUTH_NAME), &gunzip(TRUTH_NAME, TRUTH_GZ)?)?;
     let Samples::Imu(samples) = &imu.samples else {
