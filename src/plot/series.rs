@@ -6,10 +6,11 @@ use crate::history::SessionRecord;
 use crate::history::time::LocalTime;
 use crate::session::report::Side;
 
-/// 90th percentile of the analysis' error on one rep's hold angle, in degrees: a
-/// session's angle can be this far off without anything having changed. Measured by the
-/// analysis accuracy evaluation (see docs/plots.md for how it is derived and where to
-/// update it).
+/// How far one session's hold angle can be off without anything having changed (90th
+/// percentile of the analysis' |hold_mean_deg| error), in degrees. Measured on simulated
+/// sessions with ground truth (tests/plot_uncertainty.rs: p90 1.4° in normal sessions,
+/// 2.3° with the hard cases); kept at the analysis' accuracy target of 3° because real
+/// wear adds errors the simulator does not model. docs/plots.md says how to update it.
 pub const ANGLE_UNCERTAINTY_P90_DEG: f64 = 3.0;
 
 /// Uncertainty of a difference of two such measurements (before/after, left/right),
