@@ -193,8 +193,18 @@ pub fn progress(sessions: &[&SessionRecord], only: Option<Variation>) -> Progres
         .filter(|s| only.is_none_or(|v| s.report.variation == v))
         .collect();
     sorted.sort_by_key(|s| s.started);
-    let first_day = sorted.first().map_or(0, |s| s.started.local_day());
-    let last_day = sorted.last().map_or(0, |s| s.started.local_day());
+    // Adherence counts every session, whatever the variation filter: the plan is a
+    // morning and an evening session of any variation.
+    let mut everything: Vec<&SessionRecord> = sessions.to_vec();
+    everything.sort_by_key(|s| s.started);
+    let (first_day, last_day) = if sorted.is_empty() {
+        (0, 0)
+    } else {
+        (
+            everything.first().map_or(0, |s| s.started.local_day()),
+            everything.last().map_or(0, |s| s.started.local_day()),
+        )
+    };
 
     let mut variations = Vec::new();
     for variation in Variation::ALL {
@@ -277,7 +287,7 @@ pub fn progress(sessions: &[&SessionRecord], only: Option<Variation>) -> Progres
 
     let n_days = (last_day - first_day + 1).max(0) as usize;
     let mut days = vec![(0u8, 0u8); if sorted.is_empty() { 0 } else { n_days }];
-    for s in &sorted {
+    for s in &everything {
         let i = (s.started.local_day() - first_day) as usize;
         if let Some(d) = days.get_mut(i) {
             if s.started.local_hour() < MORNING_BEFORE_HOUR {
@@ -368,6 +378,8 @@ mod tests {
         let p = progress(&recent, Some(Variation::Supine));
         assert_eq!(p.variations.len(), 1);
         assert!(p.sessions < recent.len());
+        // Adherence still counts the mornings (seated) when only supine is plotted.
+        assert!(p.adherence.days.iter().any(|d| d.0 > 0));
     }
 
     #[test]
