@@ -23,6 +23,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the built-in demo: no set-up, no sensor needed.
+    ///
+    /// Simulates a seated twist session (chest and pelvis sensors, raw IMU), plays it
+    /// through the live pipeline printing each cue when it would appear, and ends with the
+    /// session's report next to the simulation's ground truth.
     Demo(DemoArgs),
     /// Estimate orientation (q_world_from_sensor) from a raw IMU CSV with VQF.
     ///
@@ -97,16 +101,24 @@ pub struct AnalyzeArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
+    /// Seed of the simulated session (the same seed gives the same session).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Play the session in real time (the cues appear when they would live) instead of
+    /// as fast as possible.
+    #[arg(long)]
+    pub realtime: bool,
+    /// Instead: orientation accuracy on a bundled slice of a real IMU recording with optical
+    /// ground truth (BROAD).
+    #[arg(long)]
+    pub orientation: bool,
     /// Fill a history database with N weeks of simulated sessions (simulated sensors,
-    /// analysed by the real analysis), instead of the single demo session.
+    /// analysed by the real analysis; --seed picks the programme) instead.
     #[arg(long, value_name = "N")]
     pub weeks: Option<u32>,
     /// History database for --weeks (default: the platform's data folder).
     #[arg(long, value_name = "FILE", requires = "weeks")]
     pub db: Option<PathBuf>,
-    /// Random seed for --weeks (the same seed gives the same programme).
-    #[arg(long, default_value_t = 1, requires = "weeks")]
-    pub seed: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -144,7 +156,8 @@ pub struct SimulateArgs {
     /// Raw streams: force a magnetometer on (true) or off (false).
     #[arg(long)]
     pub mag: Option<bool>,
-    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts.
+    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts,
+    /// heading-jumps, skin-motion.
     #[arg(long, value_delimiter = ',')]
     pub hard: Vec<String>,
     /// A long session: 10–14 reps over several minutes.

@@ -70,7 +70,7 @@ pub fn settings_from_args(args: &SimulateArgs) -> Result<simulate::Settings, Bad
             return Err(BadInput::file(
                 "--hard",
                 Problem::Other(format!(
-                    "unknown hard case `{h}`; expected bias-steps, scale-errors, mag-disturbance, low-rate or dropouts"
+                    "unknown hard case `{h}`; expected bias-steps, scale-errors, mag-disturbance, low-rate, dropouts, heading-jumps or skin-motion"
                 )),
             ));
         }

@@ -135,6 +135,7 @@ impl SessionPipeline for SimulatedAnalysis {
                 rate_hz: Some(self.rate_hz),
                 with_mag: Some(false),
                 hard: HardCases::default(),
+                ideal: false,
             };
             let mut sensor_rng = rng.fork(placement as u64 + 1);
             let sim = sensors::simulate_sensor(&mut sensor_rng, &motion, &options);

@@ -294,7 +294,7 @@ pub fn draw(rng: &mut Rng, o: &ScenarioOptions) -> Scenario {
         secondary: Profile::new(0.0),
         flex: Profile::new(flex_base),
     };
-    let still = rng.uniform(2.6, 5.0);
+    let still = rng.uniform(2.3, 5.0);
     description.push(format!("still neutral for {still:.1} s at the start"));
     let mut t = t0 + still;
     p.hold_all(t);
@@ -361,12 +361,13 @@ pub fn draw(rng: &mut Rng, o: &ScenarioOptions) -> Scenario {
     let tail = rng.uniform(3.0, 6.0);
     t += tail;
     p.hold_all(t);
-    let lefts = sides.iter().filter(|s| **s > 0.0).count();
+    let planned: Vec<&String> = description.iter().filter(|d| d.starts_with("rep ")).collect();
+    let lefts = planned.iter().filter(|d| d.contains(": left at")).count();
     description.push(format!(
         "{} reps planned ({} left, {} right), {:.0} s",
-        description.iter().filter(|d| d.starts_with("rep ")).count(),
+        planned.len(),
         lefts,
-        sides.len() - lefts,
+        planned.len() - lefts,
         t - t0
     ));
 
