@@ -256,8 +256,8 @@ pub enum HistoryAction {
         #[command(flatten)]
         notes: NoteArgs,
     },
-    /// Import session reports: files or folders (searched recursively for report JSON).
-    /// A session already in the history is not added twice.
+    /// Import sessions: report JSON files, recordings (analysed on import), or folders
+    /// (searched recursively). A session already in the history is not added twice.
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
