@@ -206,6 +206,7 @@ fn show(db: &Path, id: i64) -> Result<()> {
         for (i, rep) in r.reps.iter().enumerate() {
             let mut tags: Vec<String> = rep.flags.iter().map(|f| f.spec_name()).collect();
             tags.extend(rep.notes.iter().cloned());
+            tags.extend(rep.cues.iter().map(|c| format!("“{c}”")));
             println!(
                 "  {:>3}  {:<5}  {:>7.1}  {:>6.1}  {:>5.1}  {:>10.1}  {}",
                 i + 1,
