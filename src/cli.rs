@@ -66,11 +66,19 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// The variation: supine, seated or standing.
-    #[arg(long, value_name = "V")]
-    pub variation: String,
+    /// A twistcoach recording (`.twrec`, from `live --record`): variation, placements,
+    /// mounting, protocol and caution come from it (flags given here override them).
+    #[arg(
+        value_name = "RECORDING",
+        required_unless_present = "sensors",
+        conflicts_with = "sensors"
+    )]
+    pub recording: Option<PathBuf>,
+    /// The variation: supine, seated or standing (required with --sensor).
+    #[arg(long, value_name = "V", required_unless_present = "recording")]
+    pub variation: Option<String>,
     /// A sensor stream: PLACEMENT=PATH (chest, pelvis, upper-back, sacrum); once or twice.
-    #[arg(long = "sensor", value_name = "PLACEMENT=PATH", required = true)]
+    #[arg(long = "sensor", value_name = "PLACEMENT=PATH")]
     pub sensors: Vec<String>,
     /// How a sensor's axes sit on the body, e.g. "chest=+x:head,+z:out" (default: +y toward
     /// the head, +z out of the body surface).
