@@ -73,7 +73,9 @@ impl SessionReader for RecordingReader {
             config.protocol = crate::session::protocol::Protocol::from_toml(path, toml)?;
         }
         let mut streams = Vec::new();
+        let mut input_warnings: Vec<String> = recording.warning().into_iter().collect();
         for r in recorded {
+            input_warnings.extend(r.warnings);
             let mount = if r.info.mount.trim().is_empty() {
                 crate::body::mount::Mount::default()
             } else {
@@ -89,15 +91,13 @@ impl SessionReader for RecordingReader {
             };
             streams.push(crate::analysis::SensorStream {
                 placement: r.info.placement,
-                path: path.to_path_buf(),
+                path: PathBuf::from(format!("{}#{}", path.display(), r.info.placement.name())),
                 stream: r.stream,
                 mount,
             });
         }
         let mut report = crate::analysis::analyze(&streams, &config)?;
-        if let Some(w) = recording.warning() {
-            report.warnings.push(w);
-        }
+        report.warnings.extend(input_warnings);
         let started = match &meta.started_utc {
             Some(text) => {
                 let utc = LocalTime::parse(text).map_err(|e| bad(path, None, format!("`started_utc`: {e}")))?;
