@@ -124,6 +124,13 @@ pub struct DemoArgs {
     /// ground truth (BROAD).
     #[arg(long)]
     pub orientation: bool,
+    /// Fill a history database with N weeks of simulated sessions (simulated sensors,
+    /// analysed by the real analysis; --seed picks the programme) instead.
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
+    /// History database for --weeks (default: the platform's data folder).
+    #[arg(long, value_name = "FILE", requires = "weeks")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -230,6 +237,12 @@ pub struct NoteArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoPipeline {
+    Simulated,
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Json,
@@ -258,8 +271,8 @@ pub enum HistoryAction {
         #[command(flatten)]
         notes: NoteArgs,
     },
-    /// Import session reports: files or folders (searched recursively for report JSON).
-    /// A session already in the history is not added twice.
+    /// Import sessions: report JSON files, recordings (analysed on import), or folders
+    /// (searched recursively). A session already in the history is not added twice.
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -283,6 +296,10 @@ pub enum HistoryAction {
         /// Also write each report as JSON into this folder.
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
+        /// simulated: simulate each session's sensors and run the real analysis (about
+        /// 0.2 s a session); direct: write reports straight from the plan (instant).
+        #[arg(long, value_enum, default_value_t = DemoPipeline::Simulated)]
+        pipeline: DemoPipeline,
     },
 }
 
