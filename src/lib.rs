@@ -14,6 +14,7 @@ pub mod frames;
 pub mod history;
 pub mod orientation;
 pub mod plot;
+pub mod record;
 pub mod session;
 pub mod simulate;
 pub mod stream;

@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use twistcoach::device::simulate::{Peripheral, Settings, TruthSample, TwistMotion};
+use twistcoach::device::timing::{DeviceClockAligner, ReceiveTimeSmoother, SmootherSettings};
 use twistcoach::device::{DeviceKind, DeviceSample, Uuid, hex};
 use twistcoach::frames::{norm, sub};
 
@@ -267,6 +268,29 @@ fn streams_decode_to_the_expected_samples_and_the_known_motion() {
         if kind == DeviceKind::OpenImu {
             assert_eq!(dropped, Some(1), "the lost packet is detected");
         }
+
+        // Host times from the receive times (device::timing): jitter of the 15 ms
+        // connection events removed, up to a constant latency.
+        let mut aligner = DeviceClockAligner::new();
+        let mut smoother = ReceiveTimeSmoother::new(SmootherSettings::for_rate(rate_hz(kind)));
+        let lag: Vec<f64> = samples
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % per_truth == per_truth - 1)
+            .map(|(k, (_, receive_s, s))| {
+                let host = match s.device_time_s {
+                    Some(td) => aligner.update(td, *receive_s),
+                    None => smoother.update(*receive_s),
+                };
+                host - truth[k / per_truth].t_s
+            })
+            .collect();
+        let settled = &lag[lag.len() / 4..];
+        let (lo, hi) = settled.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(*x), hi.max(*x))
+        });
+        eprintln!("{kind}: host-time spread after warm-up {:.5} s", hi - lo);
+        assert!(hi - lo < 0.003, "{kind}: host-time spread {:.4} s", hi - lo);
     }
 }
 

@@ -252,12 +252,17 @@ pub fn config_sequence(mode: FusionMode, acc: AccRange, gyro: GyroRange) -> Vec<
     out
 }
 
-/// Commands that start fusion with `outputs` enabled and subscribe to their
-/// notifications, in the SDK's order (`mbl_mw_sensor_fusion_start` for IMU+/NDoF, then
-/// `mbl_mw_datasignal_subscribe` = `[0x19, register, 0x01]` for each output).
+/// Commands that subscribe to the `outputs` and start fusion, in the order an SDK user
+/// issues them: `mbl_mw_datasignal_subscribe` (`[0x19, register, 0x01]`, from
+/// `MblMwDataSignal::subscribe` in `datasignal.cpp`) for each output, then
+/// `mbl_mw_sensor_fusion_start` (sensors' enable and start, output mask, fusion start).
 pub fn start_sequence(mode: FusionMode, outputs: &[FusionData]) -> Vec<Vec<u8>> {
     let mask = outputs.iter().fold(0u8, |m, d| m | (1 << (*d as u8)));
-    let mut out = vec![vec![MODULE_ACCELEROMETER, 0x02, 0x01, 0x00]];
+    let mut out: Vec<Vec<u8>> = outputs
+        .iter()
+        .map(|d| vec![MODULE_SENSOR_FUSION, output_register(*d), 0x01])
+        .collect();
+    out.push(vec![MODULE_ACCELEROMETER, 0x02, 0x01, 0x00]);
     let with_gyro = matches!(mode, FusionMode::Ndof | FusionMode::ImuPlus);
     let with_mag = matches!(mode, FusionMode::Ndof | FusionMode::Compass | FusionMode::M4g);
     if with_gyro {
@@ -275,9 +280,6 @@ pub fn start_sequence(mode: FusionMode, outputs: &[FusionData]) -> Vec<Vec<u8>> 
     }
     out.push(vec![MODULE_SENSOR_FUSION, reg::OUTPUT_ENABLE, mask, 0x00]);
     out.push(vec![MODULE_SENSOR_FUSION, reg::ENABLE, 0x01]);
-    for d in outputs {
-        out.push(vec![MODULE_SENSOR_FUSION, output_register(*d), 0x01]);
-    }
     out
 }
 
@@ -373,18 +375,19 @@ mod tests {
     }
 
     /// test_sensor_fusion.py `test_sensor_control`, mode IMU_PLUS, source QUATERNION:
-    /// the start/stop command history (with the subscribe/unsubscribe writes added).
+    /// the start/stop command history, with the subscribe/unsubscribe writes of
+    /// `datasignal.cpp` before start and before stop.
     #[test]
     fn sdk_start_stop_sequences() {
         let start = start_sequence(FusionMode::ImuPlus, &[FusionData::Quaternion]);
         let expected: Vec<Vec<u8>> = vec![
+            vec![0x19, 0x07, 0x01],
             vec![0x03, 0x02, 0x01, 0x00],
             vec![0x13, 0x02, 0x01, 0x00],
             vec![0x03, 0x01, 0x01],
             vec![0x13, 0x01, 0x01],
             vec![0x19, 0x03, 0x08, 0x00],
             vec![0x19, 0x01, 0x01],
-            vec![0x19, 0x07, 0x01],
         ];
         assert_eq!(start, expected);
         let stop = stop_sequence(FusionMode::ImuPlus, &[FusionData::Quaternion]);
@@ -400,8 +403,8 @@ mod tests {
         assert_eq!(stop, expected);
         // NDoF adds the magnetometer (module 0x15) in the same places.
         let ndof = start_sequence(FusionMode::Ndof, &[FusionData::Quaternion]);
-        assert_eq!(ndof[2], vec![0x15, 0x02, 0x01, 0x00]);
-        assert_eq!(ndof[5], vec![0x15, 0x01, 0x01]);
+        assert_eq!(ndof[3], vec![0x15, 0x02, 0x01, 0x00]);
+        assert_eq!(ndof[6], vec![0x15, 0x01, 0x01]);
     }
 
     /// test_sensor_fusion_config.py: config mask `(gyro + 1) << 4 | acc`, BMI160 data

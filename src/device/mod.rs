@@ -5,6 +5,8 @@
 //! and hex test vectors with their sources. A stateful [`NotificationDecoder`] per kind
 //! turns a stream of notifications into [`DeviceSample`]s (timestamp unwrapping, packet
 //! re-assembly, drop counting) so everything above it is tested without hardware.
+//! `simulate` turns a known motion into each kind's notifications (fixtures, `sim:KIND`);
+//! `timing` turns jittery BLE receive times into smooth host-clock sample times.
 //!
 //! Pure: no I/O, no clock, no Bluetooth stack. Owns nothing about bodies: mounting is
 //! *declared* in the registry (spec §2 `--mount` syntax) and applied by the body model.
@@ -17,6 +19,7 @@ pub mod open_imu;
 pub mod registry;
 pub mod simulate;
 pub mod thingy52;
+pub mod timing;
 pub mod witmotion;
 
 use std::fmt;

@@ -312,12 +312,19 @@ pub struct BadRate(pub u16);
 
 /// Write to [`DEVICE_CONTROL`] to set the output rate. The visit index (byte 0, bit 0x10)
 /// tells the device to apply only the output-rate field (bytes 24..26, u16 Hz); the
-/// other fields are left zero and ignored.
+/// other fields are left zero and should be ignored. Prefer [`with_output_rate`] on the
+/// value just read (what the `xdc` client does) when the current value is at hand.
 pub fn set_output_rate(rate_hz: u16) -> Result<[u8; 32], BadRate> {
+    with_output_rate([0u8; 32], rate_hz)
+}
+
+/// Read-modify-write form of [`set_output_rate`]: `current` is the 32 bytes read from
+/// [`DEVICE_CONTROL`]; everything but the visit index and the rate is written back as read.
+pub fn with_output_rate(current: [u8; 32], rate_hz: u16) -> Result<[u8; 32], BadRate> {
     if !OUTPUT_RATES_HZ.contains(&rate_hz) {
         return Err(BadRate(rate_hz));
     }
-    let mut out = [0u8; 32];
+    let mut out = current;
     out[0] = 0x10;
     out[24..26].copy_from_slice(&rate_hz.to_le_bytes());
     Ok(out)
@@ -432,6 +439,11 @@ mod tests {
         assert_eq!(rate[0], 0x10);
         assert_eq!(&rate[24..26], &[60, 0]);
         assert_eq!(set_output_rate(100), Err(BadRate(100)));
+        let mut current = [0xaa; 32];
+        current[8..17].copy_from_slice(b"Xsens DOT");
+        let rmw = with_output_rate(current, 30).unwrap();
+        assert_eq!(&rmw[8..17], b"Xsens DOT");
+        assert_eq!((rmw[0], rmw[24], rmw[25]), (0x10, 30, 0));
     }
 
     #[test]

@@ -78,6 +78,16 @@ pub enum ConfigError {
 }
 
 impl MotionConfig {
+    /// The firmware's default (`MOTION_DEFAULT_CONFIG` in `m_motion.h`): 10 Hz motion
+    /// processing.
+    pub const FIRMWARE_DEFAULT: MotionConfig = MotionConfig {
+        pedometer_interval_ms: 1000,
+        temperature_compensation_interval_ms: 500,
+        magnetometer_compensation_interval_ms: 500,
+        motion_processing_freq_hz: 10,
+        wake_on_motion: true,
+    };
+
     /// Firmware limits from `ble_tms.h` (`BLE_TMS_CONFIG_*_MIN/MAX`).
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (field, value) in [
@@ -314,13 +324,7 @@ mod tests {
     /// (`6400`), wake-on-motion 1.
     #[test]
     fn config_vector_and_limits() {
-        let config = MotionConfig {
-            pedometer_interval_ms: 1000,
-            temperature_compensation_interval_ms: 500,
-            magnetometer_compensation_interval_ms: 500,
-            motion_processing_freq_hz: 100,
-            wake_on_motion: true,
-        };
+        let config = MotionConfig::FIRMWARE_DEFAULT.with_motion_freq_hz(100);
         let bytes = encode_config(&config).unwrap();
         assert_eq!(hex::format(&bytes), "e803f401f401640001");
         assert_eq!(decode_config(&bytes), Ok(config));
