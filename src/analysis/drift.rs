@@ -125,7 +125,9 @@ pub fn heading_anchors(
     rest: &[bool],
 ) -> Vec<(f64, f64)> {
     let q0_inv = cal.q_world_from_sensor_neutral.conj();
-    let mut anchors = Vec::new();
+    let mut anchors: Vec<(f64, f64)> = Vec::new();
+    // Headings are unwrapped along the session: an hour of 6D drift can pass ±180°.
+    let mut reference = 0.0;
     let mut i = 0;
     while i < t_s.len() {
         if !rest[i] {
@@ -135,16 +137,46 @@ pub fn heading_anchors(
         let from = i;
         let mut yaw = Vec::new();
         while i < t_s.len() && rest[i] && t_s[i] - t_s[from] < ANCHOR_SPAN_S {
-            yaw.push(twist_angle_rad(q_world_from_sensor[i] * q0_inv, [0.0, 0.0, 1.0]));
+            let y = twist_angle_rad(q_world_from_sensor[i] * q0_inv, [0.0, 0.0, 1.0]);
+            yaw.push(reference + wrap_pi(y - reference));
             i += 1;
         }
         let to = i - 1;
         if t_s[to] - t_s[from] >= MIN_ANCHOR_S {
             yaw.sort_by(f64::total_cmp);
-            anchors.push((0.5 * (t_s[from] + t_s[to]), yaw[yaw.len() / 2]));
+            let median = yaw[yaw.len() / 2];
+            anchors.push((0.5 * (t_s[from] + t_s[to]), median));
+            reference = median;
         }
     }
     anchors
+}
+
+/// The angle in (−π, π].
+pub fn wrap_pi(a: f64) -> f64 {
+    let two_pi = 2.0 * std::f64::consts::PI;
+    let r = (a + std::f64::consts::PI).rem_euclid(two_pi) - std::f64::consts::PI;
+    if r <= -std::f64::consts::PI { r + two_pi } else { r }
+}
+
+/// A wrapped angle signal (degrees) made continuous.
+pub fn unwrap_deg(angle_deg: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(angle_deg.len());
+    let mut offset = 0.0;
+    let mut prev: Option<f64> = None;
+    for &a in angle_deg {
+        if let Some(p) = prev {
+            let d = a - p;
+            if d > 180.0 {
+                offset -= 360.0;
+            } else if d < -180.0 {
+                offset += 360.0;
+            }
+        }
+        prev = Some(a);
+        out.push(a + offset);
+    }
+    out
 }
 
 /// Piecewise-linear interpolation of anchors (constant beyond the ends).
@@ -175,4 +207,92 @@ pub fn remove_heading_drift(
         .zip(q_world_from_sensor)
         .map(|(&t, &q)| Quat::from_axis_angle([0.0, 0.0, 1.0], -drift_at(&anchors, t)) * q)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+
+    /// Rests at 0°, reps to ±40° held 15 s, plus a heading drift of 0.8°/s: the rest mask
+    /// finds the rests (not the holds), and removing the drift restores the angle.
+    #[test]
+    fn linear_drift_is_removed_and_holds_are_not_rest() {
+        let t: Vec<f64> = (0..12_000).map(|i| i as f64 * 0.01).collect();
+        let truth = |t: f64| {
+            let k = (t / 30.0).floor();
+            let u = t - 30.0 * k;
+            let side = if k as i64 % 2 == 0 { 1.0 } else { -1.0 };
+            let x = ((u - 5.0) / 2.0).clamp(0.0, 1.0);
+            let y = ((u - 22.0) / 2.0).clamp(0.0, 1.0);
+            side * 40.0 * (x - y)
+        };
+        let drift = |t: f64| 0.8 * t;
+        let measured: Vec<f64> = t.iter().map(|&t| truth(t) + drift(t)).collect();
+        let rest = rest_mask(&t, &measured);
+        for (i, &ti) in t.iter().enumerate() {
+            if truth(ti).abs() > 10.0 {
+                assert!(!rest[i], "a hold at {ti:.2} s was taken for rest");
+            }
+        }
+        let rest_count = rest.iter().filter(|r| **r).count();
+        assert!(rest_count > 4000, "only {rest_count} rest samples");
+        // The same drift as a heading rotation of an upright sensor.
+        let cal = SegmentCalibration {
+            q_world_from_sensor_neutral: Quat::IDENTITY,
+            q_sensor_from_body: Quat::IDENTITY,
+        };
+        let q: Vec<Quat> = measured
+            .iter()
+            .map(|a| Quat::from_axis_angle([0.0, 0.0, 1.0], a.to_radians()))
+            .collect();
+        let fixed = remove_heading_drift(&t, &q, &cal, &rest);
+        for (i, &ti) in t
+            .iter()
+            .enumerate()
+            .step_by(97)
+            .filter(|(_, t)| **t > 3.0 && **t < 115.0)
+        {
+            let yaw = twist_angle_rad(fixed[i], [0.0, 0.0, 1.0]).to_degrees();
+            assert_abs_diff_eq!(yaw, truth(ti), epsilon = 1.0);
+        }
+    }
+
+    #[test]
+    fn unwrap_and_wrap() {
+        assert_eq!(
+            unwrap_deg(&[170.0, 179.0, -179.0, -170.0]),
+            vec![170.0, 179.0, 181.0, 190.0]
+        );
+        assert_abs_diff_eq!(
+            wrap_pi(3.0 * std::f64::consts::PI),
+            std::f64::consts::PI,
+            epsilon = 1e-12
+        );
+        assert_abs_diff_eq!(wrap_pi(-0.5), -0.5, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn headings_past_180_degrees_are_unwrapped() {
+        // A sensor that drifts by 400° over 200 s, still the whole time.
+        let t: Vec<f64> = (0..2000).map(|i| i as f64 * 0.1).collect();
+        let q: Vec<Quat> = t
+            .iter()
+            .map(|t| Quat::from_axis_angle([0.0, 0.0, 1.0], (2.0 * t).to_radians()))
+            .collect();
+        let cal = SegmentCalibration {
+            q_world_from_sensor_neutral: Quat::IDENTITY,
+            q_sensor_from_body: Quat::IDENTITY,
+        };
+        let rest = vec![true; t.len()];
+        let fixed = remove_heading_drift(&t, &q, &cal, &rest);
+        for (i, f) in fixed.iter().enumerate().skip(20).take(1900) {
+            assert!(
+                f.angle_rad().to_degrees() < 3.0,
+                "at {} s: {}",
+                t[i],
+                f.angle_rad().to_degrees()
+            );
+        }
+    }
 }

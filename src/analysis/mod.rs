@@ -331,7 +331,7 @@ pub fn analyze_detailed(streams: &[SensorStream], config: &Config) -> Result<(Re
     );
 
     if config.drift_correction {
-        let rest = drift::rest_mask(&signals.t_s, &signals.primary_deg);
+        let rest = drift::rest_mask(&signals.t_s, &drift::unwrap_deg(&signals.primary_deg));
         let corrected_p = drift::remove_heading_drift(&t, &q_primary, &cal_primary, &rest);
         q_primary = corrected_p;
         if let (Some(qs), Some(cs)) = (&q_secondary, &cal_secondary) {
