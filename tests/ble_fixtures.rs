@@ -12,12 +12,11 @@
 //! Regenerate (after a deliberate format change) with
 //! `cargo test --release --test ble_fixtures -- --ignored regenerate`.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use twistcoach::device::simulate::{Peripheral, Settings, TruthSample, TwistMotion};
 use twistcoach::device::timing::{DeviceClockAligner, ReceiveTimeSmoother, SmootherSettings};
-use twistcoach::device::{DeviceKind, DeviceSample, Uuid, hex};
+use twistcoach::device::{DeviceKind, DeviceSample, Uuid, capture, hex};
 use twistcoach::frames::{norm, sub};
 
 const MOTION: TwistMotion = TwistMotion {
@@ -118,36 +117,35 @@ fn generate(kind: DeviceKind) -> (Vec<Notification>, Vec<TruthSample>) {
 }
 
 fn stream_text(kind: DeviceKind, notifications: &[Notification]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "# twistcoach BLE fixture: {} notifications", kind.name());
-    let _ = writeln!(
-        s,
-        "# motion: tilt {}° about x, twist about sensor z to {}° and back every {} s; {} Hz",
+    let title = format!("twistcoach BLE fixture: {} notifications", kind.name());
+    let motion = format!(
+        "motion: tilt {}° about x, twist about sensor z to {}° and back every {} s; {} Hz",
         MOTION.tilt_deg,
         MOTION.peak_deg,
         MOTION.period_s,
         rate_hz(kind)
     );
-    let _ = writeln!(s, "# columns: receive_s characteristic_uuid hex_bytes");
-    for n in notifications {
-        let _ = writeln!(s, "{:.6} {} {}", n.receive_s, n.characteristic, hex::format(&n.bytes));
-    }
-    s
+    let rows: Vec<(f64, Uuid, &[u8])> = notifications
+        .iter()
+        .map(|n| (n.receive_s, n.characteristic, n.bytes.as_slice()))
+        .collect();
+    capture::format(
+        &[&title, &motion, "columns: receive_s characteristic_uuid hex_bytes"],
+        &rows,
+    )
 }
 
 fn parse_stream(text: &str) -> Vec<(usize, Notification)> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|(i, l)| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            assert_eq!(f.len(), 3, "line {}: {l}", i + 1);
+    capture::parse(text)
+        .unwrap_or_else(|(line, problem)| panic!("line {line}: {problem}"))
+        .into_iter()
+        .map(|n| {
             (
-                i + 1,
+                n.line,
                 Notification {
-                    receive_s: f[0].parse().unwrap(),
-                    characteristic: Uuid::parse(f[1]).unwrap(),
-                    bytes: hex::parse(f[2]).unwrap(),
+                    receive_s: n.receive_s,
+                    characteristic: n.characteristic,
+                    bytes: n.bytes,
                 },
             )
         })

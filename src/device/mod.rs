@@ -13,6 +13,7 @@
 //! Units: SI inside (m/s², rad/s, s); magnetic field in µT; quaternions Hamilton,
 //! scalar first, `q_world_from_sensor`.
 
+pub mod capture;
 pub mod metamotion;
 pub mod movella_dot;
 pub mod open_imu;
