@@ -18,5 +18,8 @@ pub mod record;
 pub mod session;
 pub mod simulate;
 pub mod stream;
+/// The web page (`serve`); lives in src/ui/web/ beside the other user interfaces.
+#[path = "ui/web/mod.rs"]
+pub mod web;
 
 pub use error::{BadInput, Error, Problem, Result};

@@ -7,6 +7,7 @@ pub mod demo_orientation;
 pub mod history;
 pub mod orientation;
 pub mod plot;
+pub mod serve;
 pub mod simulate;
 
 use crate::cli::{Cli, Command};
@@ -21,5 +22,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Simulate(args) => simulate::run(&args),
         Command::History(args) => history::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }
