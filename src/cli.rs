@@ -71,6 +71,94 @@ pub enum Command {
     ///
     /// Example: twistcoach serve --variation seated --db history.sqlite
     Serve(ServeArgs),
+    /// List nearby supported sensors (Bluetooth LE): kind, address, name, signal, battery.
+    ///
+    /// Exit 2 with a one-line reason when Bluetooth is not usable (no adapter, no BlueZ,
+    /// no system D-Bus).
+    Scan(ScanArgs),
+    /// Coach a session live from one or two sensors: twist gauge, hold countdown, cues.
+    ///
+    /// DEVICE is a Bluetooth address, an advertised name, or sim:KIND for a simulated
+    /// peripheral that sends KIND's real notifications (movella-dot, witmotion, thingy52,
+    /// metamotion, open-imu). Press q to end the session.
+    ///
+    /// Example: twistcoach live --variation seated --sensor chest=sim:witmotion --record s.twrec
+    Live(LiveArgs),
+    /// Replay a recording through the live pipeline (same report as the live session).
+    ///
+    /// Example: twistcoach replay s.twrec --json
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// How long to listen for advertisements, s.
+    #[arg(long, default_value_t = 5.0, value_name = "S")]
+    pub seconds: f64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LiveArgs {
+    /// supine, seated or standing.
+    #[arg(long)]
+    pub variation: String,
+    /// PLACEMENT=DEVICE (once or twice), e.g. chest=sim:witmotion or pelvis=D4:22:CD:00:11:22.
+    #[arg(long = "sensor", value_name = "PLACEMENT=DEVICE", required = true)]
+    pub sensors: Vec<String>,
+    /// Save a crash-safe recording (raw notifications + decoded samples) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Print events as lines instead of the full-screen view.
+    #[arg(long)]
+    pub plain: bool,
+    /// Print only the final report (twistcoach.report/1 JSON) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Override a device's mounting: PLACEMENT=SPEC, e.g. chest=+x:head,+z:out.
+    #[arg(long = "mount", value_name = "PLACEMENT=SPEC")]
+    pub mounts: Vec<String>,
+    /// A caution profile: disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy.
+    #[arg(long)]
+    pub caution: Option<String>,
+    /// A TOML protocol file overriding the default targets.
+    #[arg(long, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
+    /// Ignore magnetometers (6D orientation).
+    #[arg(long)]
+    pub no_mag: bool,
+    /// Simulated sensors: speed relative to real time (0 = as fast as possible).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub sim_speed: f64,
+    /// Simulated sensors: seed of the simulated session.
+    #[arg(long, default_value_t = 1)]
+    pub sim_seed: u64,
+    /// Simulated sensors: number of reps (default: drawn).
+    #[arg(long, value_name = "N")]
+    pub sim_reps: Option<usize>,
+    /// Simulated sensors: stop adding reps after about this many seconds.
+    #[arg(long, value_name = "S")]
+    pub sim_duration: Option<f64>,
+    /// Simulated sensors: an outage, [PLACEMENT@]AT+DURATION in s (repeatable), e.g. chest@30+4.
+    #[arg(long = "sim-disconnect", value_name = "[PLACEMENT@]AT+DUR")]
+    pub sim_disconnects: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// A recording made with `twistcoach live --record`.
+    pub file: PathBuf,
+    /// Speed relative to real time (default 1).
+    #[arg(long, value_name = "X", conflicts_with = "fast")]
+    pub speed: Option<f64>,
+    /// As fast as possible.
+    #[arg(long)]
+    pub fast: bool,
+    /// Print only the report (twistcoach.report/1 JSON), as the live session produced it.
+    #[arg(long)]
+    pub json: bool,
+    /// Print events as lines instead of the full-screen view.
+    #[arg(long)]
+    pub plain: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -12,14 +12,14 @@ pub mod device;
 pub mod error;
 pub mod frames;
 pub mod history;
+pub mod live;
 pub mod orientation;
 pub mod plot;
 pub mod record;
 pub mod session;
 pub mod simulate;
+pub mod source;
 pub mod stream;
-/// The web page (`serve`); lives in src/ui/web/ beside the other user interfaces.
-#[path = "ui/web/mod.rs"]
-pub mod web;
+pub mod ui;
 
 pub use error::{BadInput, Error, Problem, Result};

@@ -8,10 +8,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use crate::cli::ServeArgs;
 use crate::error::{BadInput, Error, Problem, Result};
 use crate::session::protocol::Caution;
-use crate::web::driver::{self, SimSettings};
-use crate::web::server::{App, router};
-use crate::web::token;
-use crate::web::view::Hub;
+use crate::ui::web::driver::{self, SimSettings};
+use crate::ui::web::server::{App, router};
+use crate::ui::web::token;
+use crate::ui::web::view::Hub;
 
 fn bad_arg(what: &str, msg: String) -> Error {
     BadInput::file(what, Problem::Other(msg)).into()
