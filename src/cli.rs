@@ -62,6 +62,15 @@ pub enum Command {
     ///
     /// Example: twistcoach plot --weeks 12 -o progress.png
     Plot(PlotArgs),
+    /// Show the session on a local web page readable from the floor, with spoken cues.
+    ///
+    /// Prints the page's URL (http://127.0.0.1:PORT/). With --lan it listens on the local
+    /// network too (for a phone or a tablet), prints that URL with a random access token
+    /// and a QR code, and refuses every request without the token. Nothing leaves the
+    /// machine. See docs/web.md.
+    ///
+    /// Example: twistcoach serve --variation seated --db history.sqlite
+    Serve(ServeArgs),
     /// List nearby supported sensors (Bluetooth LE): kind, address, name, signal, battery.
     ///
     /// Exit 2 with a one-line reason when Bluetooth is not usable (no adapter, no BlueZ,
@@ -405,4 +414,38 @@ pub struct PlotArgs {
     /// Output image: .png or .svg.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Listen on the local network too (0.0.0.0), with a random access token.
+    #[arg(long)]
+    pub lan: bool,
+    /// TCP port (0: any free port).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// The history database whose plots the page shows (default: the platform's one).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// The variation the page starts with: supine, seated or standing.
+    #[arg(long, default_value = "seated", value_parser = parse_variation)]
+    pub variation: crate::body::Variation,
+    /// A caution profile: disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy.
+    #[arg(long, value_name = "NAME")]
+    pub caution: Option<String>,
+    /// Simulated sessions: playback speed (1 = real time).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Simulated sessions: seed of the first session.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Start a session at once instead of waiting for the page's Start button.
+    #[arg(long)]
+    pub autostart: bool,
+    /// Simulated sessions: the primary sensor drops out at START s for DURATION s.
+    #[arg(long, value_name = "START+DURATION")]
+    pub sim_outage: Option<String>,
+    /// Do not draw the QR code of the LAN URL.
+    #[arg(long)]
+    pub no_qr: bool,
 }
