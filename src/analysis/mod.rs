@@ -6,6 +6,7 @@
 
 pub mod drift;
 pub mod live_drift;
+pub mod recording;
 
 use std::path::PathBuf;
 

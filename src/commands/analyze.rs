@@ -57,49 +57,30 @@ fn apply_flags(args: &AnalyzeArgs, config: &mut Config) -> Result<()> {
     Ok(())
 }
 
-/// Streams, configuration and warnings from a recording file.
+/// Streams, configuration and warnings from a recording file; flags override what the
+/// recording says.
 fn prepare_recording(path: &Path, args: &AnalyzeArgs) -> Result<(Vec<SensorStream>, Config, Vec<String>)> {
-    let recording = crate::record::read_file(path)?;
-    let mut warnings: Vec<String> = recording.warning().into_iter().collect();
-    let meta = recording
-        .metadata()
-        .ok_or_else(|| BadInput::file(path, Problem::Other("the recording has no metadata record".into())))?;
-    let variation = match &args.variation {
-        Some(v) => parse_variation(v)?,
-        None => meta.variation,
-    };
-    let mut config = Config::new(variation);
-    if let Some(c) = &meta.caution {
-        config.caution = Some(parse_caution(c, &path.display().to_string())?);
+    let mut input = crate::analysis::recording::read(path)?;
+    if let Some(v) = &args.variation {
+        input.config.variation = parse_variation(v)?;
     }
-    if let Some(text) = &meta.protocol_toml {
-        config.protocol = Protocol::from_toml(&path.join("protocol_toml"), text)?;
+    apply_flags(args, &mut input.config)?;
+    for m in &args.mounts {
+        let (placement, mount) = parse_mount_arg(m).map_err(|e| arg_error("--mount", e.to_string()))?;
+        match input.streams.iter_mut().find(|s| s.placement == placement) {
+            Some(s) => s.mount = mount,
+            None => {
+                return Err(arg_error(
+                    "--mount",
+                    format!(
+                        "--mount names `{}`, but the recording has no sensor there",
+                        placement.name()
+                    ),
+                ));
+            }
+        }
     }
-    apply_flags(args, &mut config)?;
-    let recorded =
-        crate::record::to_streams(&recording).map_err(|e| BadInput::file(path, Problem::Other(e.to_string())))?;
-    let mut streams = Vec::new();
-    for r in recorded {
-        warnings.extend(r.warnings);
-        let from_flag = args
-            .mounts
-            .iter()
-            .filter_map(|m| parse_mount_arg(m).ok())
-            .rfind(|(p, _)| *p == r.info.placement);
-        let mount = match from_flag {
-            Some((_, m)) => m,
-            None => parse_mount_arg(&format!("{}={}", r.info.placement.name(), r.info.mount))
-                .map(|(_, m)| m)
-                .map_err(|e| BadInput::file(path, Problem::Other(format!("stream {}: mounting: {e}", r.info.id))))?,
-        };
-        streams.push(SensorStream {
-            placement: r.info.placement,
-            path: PathBuf::from(format!("{}#{}", path.display(), r.info.placement.name())),
-            stream: r.stream,
-            mount,
-        });
-    }
-    Ok((streams, config, warnings))
+    Ok((input.streams, input.config, input.warnings))
 }
 
 /// Parse the command line into streams, a configuration and input warnings (reading the

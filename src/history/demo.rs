@@ -59,17 +59,7 @@ pub struct SessionPlan {
 
 /// Default targets of spec §4 (the protocol file may change them; demo data uses these).
 pub fn default_targets(variation: Variation) -> Targets {
-    let (hold_min_s, hold_max_s, over_rotation_deg) = match variation {
-        Variation::Supine => (20.0, 30.0, 75.0),
-        Variation::Seated => (15.0, 30.0, 60.0),
-        Variation::Standing => (10.0, 20.0, 45.0),
-    };
-    Targets {
-        hold_min_s,
-        hold_max_s,
-        over_rotation_deg,
-        too_fast_dps: 60.0,
-    }
+    crate::session::protocol::Protocol::default().report_targets(variation, None)
 }
 
 /// SplitMix64: small, seeded, good enough for demo data.

@@ -50,52 +50,12 @@ impl SessionReader for RecordingReader {
 
     fn read(&self, path: &Path) -> Result<Vec<SessionRecord>, BadInput> {
         let bytes = std::fs::read(path).map_err(|e| BadInput::file(path, Problem::Missing(e.to_string())))?;
-        let recording = crate::record::reader::read_file(path)?;
-        let meta = recording
-            .metadata()
-            .ok_or_else(|| {
-                bad(
-                    path,
-                    None,
-                    "the recording has no metadata (cut short before the session started)".into(),
-                )
-            })?
-            .clone();
-        let recorded = crate::record::streams::to_streams(&recording).map_err(|e| bad(path, None, e.to_string()))?;
-        let mut config = crate::analysis::Config::new(meta.variation);
-        if let Some(name) = &meta.caution {
-            config.caution = Some(
-                crate::session::protocol::Caution::parse(name)
-                    .ok_or_else(|| bad(path, None, format!("unknown caution profile `{name}` in the metadata")))?,
-            );
-        }
-        if let Some(toml) = &meta.protocol_toml {
-            config.protocol = crate::session::protocol::Protocol::from_toml(path, toml)?;
-        }
-        let mut streams = Vec::new();
-        let mut input_warnings: Vec<String> = recording.warning().into_iter().collect();
-        for r in recorded {
-            input_warnings.extend(r.warnings);
-            let mount = if r.info.mount.trim().is_empty() {
-                crate::body::mount::Mount::default()
-            } else {
-                crate::body::mount::parse_mount_arg(&format!("{}={}", r.info.placement.name(), r.info.mount))
-                    .map_err(|e| {
-                        bad(
-                            path,
-                            None,
-                            format!("stream {}: mount `{}`: {e}", r.info.id, r.info.mount),
-                        )
-                    })?
-                    .1
-            };
-            streams.push(crate::analysis::SensorStream {
-                placement: r.info.placement,
-                path: PathBuf::from(format!("{}#{}", path.display(), r.info.placement.name())),
-                stream: r.stream,
-                mount,
-            });
-        }
+        let crate::analysis::recording::RecordingInput {
+            metadata: meta,
+            streams,
+            config,
+            warnings: input_warnings,
+        } = crate::analysis::recording::read(path)?;
         let mut report = crate::analysis::analyze(&streams, &config)?;
         report.warnings.extend(input_warnings);
         let started = match &meta.started_utc {
