@@ -151,6 +151,10 @@ pub enum Error {
     /// The history database cannot be used (locked, damaged, newer, unwritable): exit code 1.
     #[error(transparent)]
     History(#[from] crate::history::HistoryError),
+    /// A device or system service needed for this command is not there (no Bluetooth
+    /// adapter, BlueZ or system bus; a sensor not found): exit code 2, one line.
+    #[error("{0}")]
+    Unavailable(String),
     /// Any other failure, already worded for the user: exit code 1.
     #[error("{0}")]
     Failed(String),
@@ -160,7 +164,7 @@ impl Error {
     /// Process exit code for this error (spec §6): 2 for bad input, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::BadInput(_) => 2,
+            Error::BadInput(_) | Error::Unavailable(_) => 2,
             Error::Output { .. } | Error::History(_) | Error::Failed(_) => 1,
         }
     }

@@ -12,11 +12,14 @@ pub mod device;
 pub mod error;
 pub mod frames;
 pub mod history;
+pub mod live;
 pub mod orientation;
 pub mod plot;
 pub mod record;
 pub mod session;
 pub mod simulate;
+pub mod source;
 pub mod stream;
+pub mod ui;
 
 pub use error::{BadInput, Error, Problem, Result};

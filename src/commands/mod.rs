@@ -5,8 +5,12 @@ pub mod analyze;
 pub mod demo;
 pub mod demo_orientation;
 pub mod history;
+pub mod live;
 pub mod orientation;
 pub mod plot;
+pub mod replay;
+pub mod scan;
+pub mod serve;
 pub mod simulate;
 
 use crate::cli::{Cli, Command};
@@ -21,5 +25,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Simulate(args) => simulate::run(&args),
         Command::History(args) => history::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Scan(args) => scan::run(&args),
+        Command::Live(args) => live::run(&args),
+        Command::Replay(args) => replay::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }
