@@ -153,6 +153,7 @@ impl SimSession {
             reps: settings.reps,
             long_session: false,
             max_duration_s: settings.max_duration_s,
+            short_still: false,
         };
         let plan = scenario::draw(&mut rng.fork(1), &opts).plan;
         let mut sims: Vec<SensorSim> = settings
