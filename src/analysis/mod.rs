@@ -5,6 +5,7 @@
 //! batch evaluations and replays call [`analyze`].
 
 pub mod drift;
+pub mod jumps;
 pub mod live_drift;
 pub mod recording;
 
@@ -263,10 +264,24 @@ pub fn analyze_detailed(streams: &[SensorStream], config: &Config) -> Result<(Re
     let mut warnings = Vec::new();
 
     // Orientation of each stream, on its own samples.
-    let oriented: Vec<(Vec<f64>, Vec<Quat>)> = streams.iter().map(|s| orientations(s, config)).collect();
+    let mut oriented: Vec<(Vec<f64>, Vec<Quat>)> = streams.iter().map(|s| orientations(s, config)).collect();
     for (s, (t, _)) in streams.iter().zip(&oriented) {
         if t.len() < 2 {
             return Err(BadInput::file(&s.path, Problem::TooShort { samples: t.len() }));
+        }
+    }
+    // On-board fusion's heading jumps.
+    for (s, (t, q)) in streams.iter().zip(oriented.iter_mut()) {
+        if matches!(s.stream.samples, Samples::Orientation(_)) {
+            let (fixed, n) = jumps::remove_heading_jumps(t, q);
+            if n > 0 {
+                *q = fixed;
+                warnings.push(format!(
+                    "{}: the sensor's heading jumped {n} time{} (a fusion reset or magnetometer correction); the jumps were removed",
+                    s.path.display(),
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
         }
     }
 
