@@ -1,6 +1,7 @@
 //! Throughput of the causal orientation filter, one sensor: samples per second for 9D and
-//! 6D on 75 s of real BROAD data (285.7 Hz, `fixtures/broad`). Criterion reports the
-//! throughput as elements (samples) per second.
+//! 6D on 75 s of real BROAD data (285.7 Hz, `fixtures/broad`), and of the input/output
+//! phases of `twistcoach orientation` on the same data. Criterion reports the throughput as
+//! elements (samples) per second.
 //!
 //! `cargo bench --bench orientation -- --warm-up-time 1 --measurement-time 3`
 
@@ -29,14 +30,34 @@ fn causal_filter(c: &mut Criterion) {
     group.finish();
 }
 
-fn read_parse(c: &mut Criterion) {
+/// The other phases of `twistcoach orientation`: gunzip, parse, the threaded gzip path that
+/// overlaps them, and writing the output.
+fn read_parse_write(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/broad/02_slow_rotation_first75s.imu.csv.gz");
-    let n = read_stream(&path).expect("fixture parses").len();
-    let mut group = c.benchmark_group("read_stream");
-    group.throughput(Throughput::Elements(n as u64));
-    group.bench_function("gzip_9d", |b| b.iter(|| read_stream(black_box(&path))));
+    let stream = read_stream(&path).expect("fixture parses");
+    let text = twistcoach::stream::read_bytes(&path).expect("fixture gunzips");
+    let Samples::Imu(samples) = &stream.samples else {
+        panic!("fixture is not an IMU stream")
+    };
+    let quats = estimate_causal(samples, Settings::default());
+    let out = std::env::temp_dir().join(format!("twistcoach-bench-{}.csv", std::process::id()));
+    let mut group = c.benchmark_group("io");
+    group.throughput(Throughput::Elements(stream.len() as u64));
+    group.bench_function("gunzip", |b| {
+        b.iter(|| twistcoach::stream::read_bytes(black_box(&path)))
+    });
+    group.bench_function("parse", |b| {
+        b.iter(|| twistcoach::stream::parse_stream(&path, black_box(&text)))
+    });
+    group.bench_function("read_stream_gzip_threaded", |b| {
+        b.iter(|| read_stream(black_box(&path)))
+    });
+    group.bench_function("write_csv", |b| {
+        b.iter(|| twistcoach::stream::write_orientation_csv(&out, &stream.t_text, black_box(&quats)))
+    });
     group.finish();
+    let _ = std::fs::remove_file(&out);
 }
 
-criterion_group!(benches, causal_filter, read_parse);
+criterion_group!(benches, causal_filter, read_parse_write);
 criterion_main!(benches);

@@ -62,7 +62,6 @@ fn methods() -> Vec<Method> {
             let o = OfflineSettings {
                 gyro_calibration: Some(cal_settings()),
                 heading_drift_var_rad2_per_rad: env("HEAD_Q").unwrap_or(d.heading_drift_var_rad2_per_rad),
-                calibrated_drift_factor: env("CAL_DRIFT_FACTOR").unwrap_or(d.calibrated_drift_factor),
                 bias_drift_time_s: env("BIAS_DRIFT_T").unwrap_or(d.bias_drift_time_s),
                 reference_fraction: env("REF_FRACTION").unwrap_or(d.reference_fraction),
                 vqf_disturbed_inflation: env("VQF_DIST_INFLATION").unwrap_or(d.vqf_disturbed_inflation),
@@ -71,7 +70,75 @@ fn methods() -> Vec<Method> {
             offline::estimate_offline_with(s, settings(mag), &o)
         }),
         ("default", |s, mag| offline::estimate_offline(s, settings(mag))),
+        ("rest_bias_interp", rest_bias_interp),
     ]
+}
+
+/// Experiment: gyro bias = mean rate over each detected rest, linearly interpolated in
+/// time between rests (held before the first and after the last), instead of VQF's fused
+/// estimate; then the same 6D pipeline and heading smoother (no calibration).
+fn rest_bias_interp(s: &[ImuSample], mag: bool) -> Vec<Quat> {
+    use twistcoach::orientation::offline_vqf as ov;
+    let ts = ori::nominal_sample_time_s(s.iter().map(|x| x.t_s));
+    let dt = offline::step_times_s(s, ts);
+    let base = ov::offline_vqf_with_steps(s, &dt, ts, mag, &ori::vqf_params());
+    // Rest windows: (mid time, mean rate).
+    let mut rests: Vec<(f64, [f64; 3])> = vec![];
+    let mut i = 0;
+    while i < s.len() {
+        if !base.rest[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < s.len() && base.rest[i] {
+            i += 1;
+        }
+        let n = (i - start) as f64;
+        let mean: [f64; 3] = std::array::from_fn(|k| s[start..i].iter().map(|x| x.gyr_sensor_rps[k]).sum::<f64>() / n);
+        rests.push(((s[start].t_s + s[i - 1].t_s) / 2.0, mean));
+    }
+    let bias: Vec<[f64; 3]> = if rests.is_empty() {
+        base.gyr_bias_sensor_rps.clone()
+    } else {
+        s.iter()
+            .map(|x| {
+                let j = rests.partition_point(|r| r.0 <= x.t_s);
+                match (j.checked_sub(1).map(|p| rests[p]), rests.get(j)) {
+                    (Some(a), Some(b)) => {
+                        let f = (x.t_s - a.0) / (b.0 - a.0);
+                        std::array::from_fn(|k| a.1[k] + f * (b.1[k] - a.1[k]))
+                    }
+                    (Some(a), None) => a.1,
+                    (None, Some(b)) => b.1,
+                    (None, None) => [0.0; 3],
+                }
+            })
+            .collect()
+    };
+    let q6d = ov::orientation_6d(s, &bias, &dt, ts, ori::vqf_params().tau_acc);
+    let Some(mags) = s
+        .iter()
+        .map(|x| x.mag_sensor)
+        .collect::<Option<Vec<_>>>()
+        .filter(|_| mag)
+    else {
+        return q6d;
+    };
+    let o = OfflineSettings::default();
+    let delta = ov::heading_disagreement_rad(&q6d, &mags);
+    let drift: Vec<f64> = s
+        .iter()
+        .zip(&bias)
+        .zip(&dt)
+        .map(|((x, b), dt)| {
+            let w: f64 = (0..3).map(|k| (x.gyr_sensor_rps[k] - b[k]).powi(2)).sum::<f64>().sqrt();
+            o.heading_drift_var_rad2_per_rad * w * dt
+        })
+        .collect();
+    let var = offline::mag_heading_variance(&q6d, &mags, &dt, &o);
+    let d = offline::smooth_heading_rad(&delta, &drift, &var);
+    q6d.iter().zip(&d).map(|(q, d)| ov::apply_heading(*q, *d)).collect()
 }
 
 fn env(k: &str) -> Option<f64> {
@@ -87,6 +154,7 @@ fn cal_settings() -> GyroCalibrationSettings {
         smoothing_s: env("CAL_SMOOTH_S").unwrap_or(d.smoothing_s),
         min_improvement: env("CAL_MIN_IMPROVEMENT").unwrap_or(d.min_improvement),
         max_half_disagreement: env("CAL_MAX_HALF_DIFF").unwrap_or(d.max_half_disagreement),
+        min_cross_improvement: env("CAL_MIN_CROSS").unwrap_or(d.min_cross_improvement),
         stride: env("CAL_STRIDE").map_or(d.stride, |v| v as usize),
         iterations: env("CAL_ITER").map_or(d.iterations, |v| v as usize),
         ..d
@@ -183,12 +251,13 @@ fn main() {
             );
             let e: Vec<String> = c.k_fit.iter().flatten().map(|v| format!("{:+.4}", v)).collect();
             println!(
-                "{} cost {:.1} -> {:.1} accepted {} halves differ by {} K {}",
+                "{} cost {:.1} -> {:.1} accepted {} halves differ by {} cross {} K {}",
                 &t.name[..2],
                 c.cost_before,
                 c.cost_after,
                 c.accepted,
                 c.half_disagreement.map_or("-".into(), |d| format!("{d:.4}")),
+                c.cross_improvement.map_or("-".into(), |d| format!("{d:.2}")),
                 e.join(" ")
             );
         }

@@ -4,6 +4,7 @@
 //! cargo run --release --example eval_batch                 # the analysis (default)
 //! cargo run --release --example eval_batch -- baseline     # the simulator's naive baseline
 //! cargo run --release --example eval_batch -- analysis 8 5 # 8 seeds per combination, 5 per hard case
+//! cargo run --release --example eval_batch -- causal       # the analysis with causal orientation (as live)
 
 use twistcoach::simulate::{baseline, eval};
 
@@ -18,6 +19,12 @@ fn main() {
         "baseline" => eval::run_batch(&cases, |s| {
             let streams = s.parsed_streams().map_err(|e| e.to_string())?;
             Ok(baseline::analyze(s.settings.variation, &streams))
+        }),
+        "causal" => eval::run_batch(&cases, |s| {
+            let streams = s.parsed_streams().map_err(|e| e.to_string())?;
+            let mut config = twistcoach::analysis::Config::new(s.settings.variation);
+            config.orientation = twistcoach::analysis::OrientationMode::Causal;
+            eval::analyze_streams_with(&streams, &config)
         }),
         _ => eval::run_batch(&cases, twistcoach_eval_analysis),
     };

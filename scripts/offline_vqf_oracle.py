@@ -128,7 +128,8 @@ def main():
     out9 = vqf.offlineVQF(np.ascontiguousarray(gyr), np.ascontiguousarray(acc), np.ascontiguousarray(mag), ts)
     out6 = vqf.offlineVQF(np.ascontiguousarray(gyr), np.ascontiguousarray(acc), None, ts)
 
-    print(f"vqf {getattr(vqf, '__version__', '?')}: {len(t)} samples at {FS_HZ} Hz")
+    from importlib.metadata import version
+    print(f"vqf {version('vqf')}: {len(t)} samples at {FS_HZ} Hz")
     print(f"rest samples: {int(out9['restDetected'].sum())}, mag-disturbed samples: {int(out9['magDistDetected'].sum())}")
     print(f"final bias estimate (°/s): {np.degrees(out9['bias'][-1])}")
     d6 = np.max(np.abs(out6["quat6D"] - out9["quat6D"]))

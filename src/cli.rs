@@ -23,6 +23,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the built-in demo: no set-up, no sensor needed.
+    ///
+    /// Simulates a seated twist session (chest and pelvis sensors, raw IMU), plays it
+    /// through the live pipeline printing each cue when it would appear, and ends with the
+    /// session's report next to the simulation's ground truth.
     Demo(DemoArgs),
     /// Estimate orientation (q_world_from_sensor) from a raw IMU CSV with VQF.
     ///
@@ -184,7 +188,19 @@ pub struct AnalyzeArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Seed of the simulated session (the same seed gives the same session).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Play the session in real time (the cues appear when they would live) instead of
+    /// as fast as possible.
+    #[arg(long)]
+    pub realtime: bool,
+    /// Instead: orientation accuracy on a bundled slice of a real IMU recording with optical
+    /// ground truth (BROAD).
+    #[arg(long)]
+    pub orientation: bool,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct OrientationArgs {
@@ -221,12 +237,16 @@ pub struct SimulateArgs {
     /// Raw streams: force a magnetometer on (true) or off (false).
     #[arg(long)]
     pub mag: Option<bool>,
-    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts.
+    /// Hard cases, comma-separated: bias-steps, scale-errors, mag-disturbance, low-rate, dropouts,
+    /// heading-jumps, skin-motion.
     #[arg(long, value_delimiter = ',')]
     pub hard: Vec<String>,
     /// A long session: 10–14 reps over several minutes.
     #[arg(long)]
     pub long: bool,
+    /// Only 2.05–2.3 s still at the start (the minimum the spec allows), the first rep right after.
+    #[arg(long)]
+    pub short_still: bool,
     /// Number of reps (default: drawn).
     #[arg(long)]
     pub reps: Option<usize>,

@@ -357,3 +357,30 @@ fn plot_empty_and_single_session_histories() {
     assert_eq!(w, plot::WIDTH_PX);
     assert!(h > 600, "{h}");
 }
+
+#[test]
+fn rising_pain_despite_daily_sessions_is_called_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let reports = dir.path().join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    for day in 1..=28 {
+        let pain = if day <= 14 { 2 } else { 5 };
+        let text = REPORT
+            .replace("2026-05-04T18:45:00+02:00", &format!("2026-06-{day:02}T08:00:00+02:00"))
+            .replace(
+                "\"flags\": [],\n  \"started_at\"",
+                &format!("\"flags\": [], \"user_notes\": {{\"pain_before\": {pain}}},\n  \"started_at\""),
+            );
+        std::fs::write(reports.join(format!("{day:02}.json")), text).unwrap();
+    }
+    let out = run(&["history", "--db", p(&db), "import", p(&reports)]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("28 sessions added"), "{stdout}");
+    assert!(
+        stderr.contains("pain rising") && stderr.contains("2.0 to 5.0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("clinician"), "{stderr}");
+}

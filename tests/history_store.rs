@@ -19,7 +19,8 @@ const REPORT: &str = r#"{
   "targets": {"hold_min_s": 15, "hold_max_s": 30, "over_rotation_deg": 60, "too_fast_dps": 60},
   "reps": [
     {"side": "left", "start_s": 3.20, "hold_start_s": 6.05, "hold_end_s": 18.10, "end_s": 21.00,
-     "hold_s": 12.05, "peak_deg": 41.3, "hold_mean_deg": 39.8, "flags": ["short_hold"]},
+     "hold_s": 12.05, "peak_deg": 41.3, "hold_mean_deg": 39.8, "flags": ["short_hold"],
+     "cues": ["hold a little longer"]},
     {"side": "right", "start_s": 30.0, "hold_start_s": 33.0, "hold_end_s": 50.0, "end_s": 53.0,
      "hold_s": 17.0, "peak_deg": 38.0, "hold_mean_deg": 36.5, "flags": [], "notes": ["interrupted"]}
   ],
@@ -69,6 +70,10 @@ fn round_trip_keeps_every_report_field_and_the_raw_json() {
     );
     assert_eq!(back.record.report_json["analysis_extra"]["kept"], true);
     assert_eq!(back.record.report.reps[1].notes, vec!["interrupted".to_string()]);
+    assert_eq!(
+        back.record.report.reps[0].cues,
+        vec!["hold a little longer".to_string()]
+    );
     assert_eq!(
         back.record.report.warnings,
         vec!["short calibration window".to_string()]

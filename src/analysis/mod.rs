@@ -5,6 +5,7 @@
 //! batch evaluations and replays call [`analyze`].
 
 pub mod drift;
+pub mod live_drift;
 
 use std::path::PathBuf;
 
@@ -53,6 +54,9 @@ pub struct Config {
     pub use_mag: bool,
     /// Remove heading drift using the rests between reps.
     pub drift_correction: bool,
+    /// Supine: refine the head-ward axis from the reps themselves (the wear convention
+    /// only knows it to ±15°).
+    pub estimate_supine_axis: bool,
     pub still: StillSettings,
     pub extract: extract::Settings,
 }
@@ -66,6 +70,7 @@ impl Config {
             orientation: OrientationMode::WarmStarted,
             use_mag: true,
             drift_correction: true,
+            estimate_supine_axis: true,
             still: StillSettings::default(),
             extract: extract::Settings::default(),
         }
@@ -112,7 +117,15 @@ fn orientations(s: &SensorStream, config: &Config) -> (Vec<f64>, Vec<Quat>) {
             };
             let q = match config.orientation {
                 OrientationMode::Causal => orientation::estimate_causal(imu, settings),
-                OrientationMode::WarmStarted => orientation::warm::estimate_warm_started(imu, settings),
+                OrientationMode::WarmStarted => {
+                    let mut params = orientation::vqf_params();
+                    // Upright, the twist is the heading: its drift is removed from the rests
+                    // at neutral (see `drift`), and VQF's own rest-bias updates during
+                    // still holds would bend it. Supine, the twist is observed by gravity
+                    // and rest-bias estimation keeps the inclination clean.
+                    params.rest_bias_est_enabled = config.variation == Variation::Supine;
+                    orientation::warm::estimate_warm_started_with(imu, settings, params)
+                }
             };
             (imu.iter().map(|x| x.t_s).collect(), q)
         }
@@ -311,7 +324,10 @@ pub fn analyze_detailed(streams: &[SensorStream], config: &Config) -> Result<(Re
             .ok_or_else(|| bad(&streams[k].path, "empty calibration window".into()))?
             .map_err(|e| bad(&streams[k].path, e.to_string()))
     };
-    let cal_primary = calibrate(pi, &q_primary)?;
+    let mut cal_primary = calibrate(pi, &q_primary)?;
+    if config.variation == Variation::Supine && config.estimate_supine_axis {
+        cal_primary = crate::body::calibration::refine_twist_axis(&cal_primary, &q_primary);
+    }
     let cal_secondary = match (si, &q_secondary) {
         (Some(si), Some(q)) => Some(calibrate(si, q)?),
         _ => None,
@@ -332,10 +348,11 @@ pub fn analyze_detailed(streams: &[SensorStream], config: &Config) -> Result<(Re
 
     if config.drift_correction {
         let rest = drift::rest_mask(&signals.t_s, &drift::unwrap_deg(&signals.primary_deg));
-        let corrected_p = drift::remove_heading_drift(&t, &q_primary, &cal_primary, &rest);
+        let corrected_p = drift::remove_heading_drift(&t, &q_primary, &cal_primary, &rest, &drift::gaps(pt));
         q_primary = corrected_p;
-        if let (Some(qs), Some(cs)) = (&q_secondary, &cal_secondary) {
-            q_secondary = Some(drift::remove_heading_drift(&t, qs, cs, &rest));
+        if let (Some(si), Some(qs), Some(cs)) = (si, &q_secondary, &cal_secondary) {
+            let gaps = drift::gaps(&oriented[si].0);
+            q_secondary = Some(drift::remove_heading_drift(&t, qs, cs, &rest, &gaps));
         }
         signals = body_signals(
             config,

@@ -66,6 +66,23 @@ fn print_advice(symptoms: &[Symptom]) {
     let _ = writeln!(err);
 }
 
+/// After pain ratings are recorded: say so if pain has been rising despite regular
+/// stretching (checked on the whole history up to the newest session).
+fn check_pain_trend(db: &Path) {
+    let Ok(mut store) = Store::open(db) else { return };
+    let Ok(sessions) = store.sessions() else { return };
+    let days: Vec<(i64, Option<u8>)> = sessions
+        .iter()
+        .map(|s| (s.record.started.local_day(), s.record.user.pain_before))
+        .collect();
+    let Some(today) = days.iter().map(|d| d.0).max() else {
+        return;
+    };
+    if let Some(w) = crate::history::symptoms::pain_worsening(&days, today) {
+        eprintln!("\n!! pain rising: {}\n", w.message());
+    }
+}
+
 fn deg(v: Option<f64>) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{v:.0}"))
 }
@@ -271,6 +288,9 @@ fn add(db: &Path, report: &Path, started_at: Option<&str>, notes: &NoteArgs) -> 
     print_advice(&record.user.symptoms);
     let outcome = history::save_or_side_file(db, &record, OpenOptions::default())?;
     println!("{}: {}", report.display(), describe(outcome, record.started));
+    if record.user.pain_before.is_some() {
+        check_pain_trend(db);
+    }
     Ok(())
 }
 
@@ -294,6 +314,9 @@ fn note(db: &Path, id: i64, notes: &NoteArgs) -> Result<()> {
         merged.symptoms.iter().map(|s| s.tag()).collect::<Vec<_>>().join(", "),
         merged.note.map(|n| format!(", note: {n}")).unwrap_or_default()
     );
+    if update.pain_before.is_some() {
+        check_pain_trend(db);
+    }
     Ok(())
 }
 
@@ -364,6 +387,9 @@ fn import_paths(db: &Path, paths: &[PathBuf]) -> Result<()> {
         store.count()?,
         db.display()
     );
+    if added > 0 {
+        check_pain_trend(db);
+    }
     match failures.into_iter().next() {
         // Bad input: exit 2, after importing everything that could be read.
         Some(first) => Err(first.into()),

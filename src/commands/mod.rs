@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod demo;
+pub mod demo_orientation;
 pub mod history;
 pub mod live;
 pub mod orientation;

@@ -70,7 +70,7 @@ pub fn settings_from_args(args: &SimulateArgs) -> Result<simulate::Settings, Bad
             return Err(BadInput::file(
                 "--hard",
                 Problem::Other(format!(
-                    "unknown hard case `{h}`; expected bias-steps, scale-errors, mag-disturbance, low-rate or dropouts"
+                    "unknown hard case `{h}`; expected bias-steps, scale-errors, mag-disturbance, low-rate, dropouts, heading-jumps or skin-motion"
                 )),
             ));
         }
@@ -88,6 +88,7 @@ pub fn settings_from_args(args: &SimulateArgs) -> Result<simulate::Settings, Bad
     s.with_mag = args.mag;
     s.hard = hard;
     s.long_session = args.long;
+    s.short_still = args.short_still;
     s.reps = args.reps;
     s.max_duration_s = args.max_duration;
     Ok(s)

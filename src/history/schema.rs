@@ -2,7 +2,7 @@
 //! number of migrations applied. Never edit a released migration: append a new one.
 
 /// Migration `i` (0-based) takes the database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1_SESSIONS, V2_USER_NOTES];
+pub const MIGRATIONS: &[&str] = &[V1_SESSIONS, V2_USER_NOTES, V3_REP_CUES];
 
 /// The schema version this program writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -72,4 +72,9 @@ CREATE TABLE session_symptom (
     tag        TEXT NOT NULL,
     PRIMARY KEY (session_id, tag)
 );
+";
+
+/// v3: a rep's `cues` (plain-language advice for its flags; an additional report field).
+const V3_REP_CUES: &str = "
+ALTER TABLE rep ADD COLUMN cues TEXT NOT NULL DEFAULT '[]';  -- JSON array of strings
 ";

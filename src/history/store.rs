@@ -277,8 +277,8 @@ impl Store {
             let mut insert_rep = tx
                 .prepare(
                     "INSERT INTO rep (session_id, idx, side, start_s, hold_start_s, hold_end_s, end_s, hold_s,
-                         peak_deg, hold_mean_deg, flags, notes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                         peak_deg, hold_mean_deg, flags, notes, cues)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(err)?;
             for (idx, rep) in report.reps.iter().enumerate() {
@@ -296,6 +296,7 @@ impl Store {
                         rep.hold_mean_deg,
                         join_names(&rep.flags),
                         serde_json::to_string(&rep.notes).unwrap_or_else(|_| "[]".into()),
+                        serde_json::to_string(&rep.cues).unwrap_or_else(|_| "[]".into()),
                     ])
                     .map_err(err)?;
             }
@@ -447,7 +448,7 @@ impl Store {
             let mut stmt = tx
                 .prepare(&format!(
                     "SELECT session_id, side, start_s, hold_start_s, hold_end_s, end_s, hold_s, peak_deg,
-                        hold_mean_deg, flags, notes
+                        hold_mean_deg, flags, notes, cues
                      FROM rep {} ORDER BY session_id, idx",
                     filter.replace("id", "session_id")
                 ))
@@ -459,6 +460,7 @@ impl Store {
                 let side: String = r.get(1).map_err(err)?;
                 let Some(side) = from_spec_name(&side) else { continue };
                 let notes: String = r.get(10).map_err(err)?;
+                let cues: String = r.get(11).map_err(err)?;
                 sessions[i].record.report.reps.push(Rep {
                     side,
                     start_s: r.get(2).map_err(err)?,
@@ -470,7 +472,7 @@ impl Store {
                     hold_mean_deg: r.get(8).map_err(err)?,
                     flags: split_names(&r.get::<_, String>(9).map_err(err)?),
                     notes: serde_json::from_str(&notes).unwrap_or_default(),
-                    cues: Vec::new(),
+                    cues: serde_json::from_str(&cues).unwrap_or_default(),
                 });
             }
         }

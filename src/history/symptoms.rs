@@ -141,9 +141,98 @@ pub fn advice_for(symptoms: &[Symptom]) -> Vec<(Symptom, &'static str)> {
     with_advice
 }
 
+/// Rising pain despite regular stretching, found in the pain ratings themselves (even
+/// when nobody tagged `worsening`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PainWorsening {
+    pub before_mean: f64,
+    pub recent_mean: f64,
+    /// Days with at least one session in the recent window.
+    pub active_days: usize,
+}
+
+/// Window compared with the one before it, in days.
+pub const PAIN_WINDOW_DAYS: i64 = 14;
+/// Rise of the mean pain-before rating (0–10 scale) that counts as worsening.
+pub const PAIN_RISE_POINTS: f64 = 2.0;
+/// "Consistent stretching": sessions on at least this many of the recent window's days.
+pub const PAIN_MIN_ACTIVE_DAYS: usize = 10;
+/// Ratings needed in each window.
+pub const PAIN_MIN_RATINGS: usize = 3;
+
+/// Compare the mean pain-before of the last `PAIN_WINDOW_DAYS` days up to `today` with the
+/// window before it. `sessions`: (local day, pain before) of every session.
+pub fn pain_worsening(sessions: &[(i64, Option<u8>)], today: i64) -> Option<PainWorsening> {
+    let recent_from = today - PAIN_WINDOW_DAYS + 1;
+    let before_from = recent_from - PAIN_WINDOW_DAYS;
+    let mean = |from: i64, to: i64| {
+        let v: Vec<f64> = sessions
+            .iter()
+            .filter(|(d, _)| *d >= from && *d <= to)
+            .filter_map(|(_, p)| p.map(f64::from))
+            .collect();
+        (v.len() >= PAIN_MIN_RATINGS).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let recent_mean = mean(recent_from, today)?;
+    let before_mean = mean(before_from, recent_from - 1)?;
+    let mut days: Vec<i64> = sessions
+        .iter()
+        .map(|(d, _)| *d)
+        .filter(|d| *d >= recent_from && *d <= today)
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    let active_days = days.len();
+    (recent_mean - before_mean >= PAIN_RISE_POINTS && active_days >= PAIN_MIN_ACTIVE_DAYS).then_some(PainWorsening {
+        before_mean,
+        recent_mean,
+        active_days,
+    })
+}
+
+impl PainWorsening {
+    /// What the program says.
+    pub fn message(&self) -> String {
+        format!(
+            "Your pain ratings before sessions rose from {:.1} to {:.1} (0–10) over the last {} days, \
+             although you stretched on {} of them. {}",
+            self.before_mean,
+            self.recent_mean,
+            PAIN_WINDOW_DAYS,
+            self.active_days,
+            Symptom::Worsening.advice().unwrap_or_default()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rising_pain_with_regular_sessions_is_worsening() {
+        let mut sessions: Vec<(i64, Option<u8>)> = Vec::new();
+        for d in 0..28 {
+            let pain = if d < 14 { 2 } else { 5 };
+            sessions.push((d, Some(pain)));
+            sessions.push((d, None));
+        }
+        let w = pain_worsening(&sessions, 27).expect("worsening");
+        assert!((w.before_mean - 2.0).abs() < 1e-9 && (w.recent_mean - 5.0).abs() < 1e-9);
+        assert_eq!(w.active_days, 14);
+        assert!(w.message().contains("clinician"));
+        // Rising by less than the threshold: no message.
+        let mild: Vec<(i64, Option<u8>)> = (0..28).map(|d| (d, Some(if d < 14 { 2 } else { 3 }))).collect();
+        assert!(pain_worsening(&mild, 27).is_none());
+        // Rising but not stretching regularly (sessions on 5 of 14 days): not this rule.
+        let sparse: Vec<(i64, Option<u8>)> = (0..28)
+            .filter(|d| *d < 14 || d % 3 == 0)
+            .map(|d| (d, Some(if d < 14 { 2 } else { 6 })))
+            .collect();
+        assert!(pain_worsening(&sparse, 27).is_none());
+        // Too few ratings: no verdict.
+        assert!(pain_worsening(&[(20, Some(9)), (21, Some(9))], 27).is_none());
+    }
 
     #[test]
     fn tags_round_trip_and_are_unique() {

@@ -8,12 +8,19 @@
 //! axes, and over a whole recording that is observable.
 //!
 //! How: integrate `K (ω − b)` to `q_inertial_from_sensor`, rotate the accelerometer into
-//! that frame, cut the recording into segments of `segment_s` seconds and take as
-//! residuals each sample's deviation from its segment's mean (gravity is constant within a
-//! segment, linear accelerations average out; slow drift across segments is left to the
-//! inclination correction). `K = I + E`, E's 6 symmetric entries found by damped Gauss–Newton with
-//! numerical derivatives. The correction is kept only if it lowers the residual by a
-//! meaningful fraction and stays small (`max_correction`); otherwise `K = I`.
+//! that frame, average it over `smoothing_s` (linear and centripetal accelerations of a
+//! hand-held motion mostly cancel), cut the recording into segments of `segment_s`
+//! seconds and take as residuals the deviations from each segment's mean (gravity is
+//! constant within a segment; slow drift across segments is left to the inclination
+//! correction). `K = I + E` with `E` symmetric (scale factors and axis non-orthogonality;
+//! a rotation of the gyro axes against the accelerometer's is not fitted: it soaks up
+//! accelerations), found by damped Gauss–Newton with numerical derivatives.
+//!
+//! A fit is used only if it explains a large share of the residual (`min_improvement`),
+//! stays small (`max_correction`) and holds out of sample: the fit to each half of the
+//! recording must remove at least `min_cross_improvement` of the other half's residual.
+//! Otherwise `K = I`: a wrong correction costs more heading than none (see
+//! docs/offline-orientation.md).
 //!
 //! Pure: no I/O.
 
@@ -37,6 +44,9 @@ pub struct GyroCalibrationSettings {
     /// Largest allowed difference between the fits to the two halves of the recording
     /// (any entry); `f64::INFINITY` skips this check.
     pub max_half_disagreement: f64,
+    /// Each half's fit must remove at least this share of the other half's residual
+    /// (out-of-sample check); `f64::NEG_INFINITY` skips it.
+    pub min_cross_improvement: f64,
     /// Use every n-th sample for the residuals (speed; the integration uses all samples).
     pub stride: usize,
 }
@@ -49,7 +59,8 @@ impl Default for GyroCalibrationSettings {
             iterations: 4,
             max_correction: 0.03,
             min_improvement: 0.3,
-            max_half_disagreement: 0.001,
+            max_half_disagreement: f64::INFINITY,
+            min_cross_improvement: 0.5,
             stride: 4,
         }
     }
@@ -77,6 +88,8 @@ pub struct GyroCalibration {
     pub accepted: bool,
     /// Largest entry of |K(first half) − K(second half)|, when checked.
     pub half_disagreement: Option<f64>,
+    /// The smaller of the residual shares that each half's fit removes on the other half.
+    pub cross_improvement: Option<f64>,
 }
 
 /// Estimate `K` for `samples` whose gyro bias is `gyr_bias_sensor_rps` (per sample).
@@ -87,7 +100,7 @@ pub fn calibrate_gyro(
     s: &GyroCalibrationSettings,
 ) -> GyroCalibration {
     let mut whole = fit(samples, gyr_bias_sensor_rps, dt_s, s);
-    if whole.accepted && s.max_half_disagreement.is_finite() {
+    if whole.accepted && (s.max_half_disagreement.is_finite() || s.min_cross_improvement > f64::NEG_INFINITY) {
         // The correction must be reproducible: fit each half of the recording on its own.
         let mid = samples.len() / 2;
         let first = fit(&samples[..mid], &gyr_bias_sensor_rps[..mid], &dt_s[..mid], s);
@@ -97,12 +110,62 @@ pub fn calibrate_gyro(
             .map(|(r, c)| (first.k_fit[r][c] - second.k_fit[r][c]).abs())
             .fold(0.0, f64::max);
         whole.half_disagreement = Some(disagreement);
+        // Cross-validation: how much of each half's residual the other half's fit removes.
+        let half_cost = |range: std::ops::Range<usize>, k: &Mat3| {
+            cost_of(
+                &samples[range.clone()],
+                &gyr_bias_sensor_rps[range.clone()],
+                &dt_s[range],
+                s,
+                k,
+            )
+        };
+        let n = samples.len();
+        let first_by_second = 1.0 - half_cost(0..mid, &second.k_fit) / half_cost(0..mid, &IDENTITY);
+        let second_by_first = 1.0 - half_cost(mid..n, &first.k_fit) / half_cost(mid..n, &IDENTITY);
+        let cross = first_by_second.min(second_by_first);
+        whole.cross_improvement = Some(cross);
+        if cross < s.min_cross_improvement {
+            whole.accepted = false;
+            whole.k = IDENTITY;
+        }
         if disagreement > s.max_half_disagreement {
             whole.accepted = false;
             whole.k = IDENTITY;
         }
     }
     whole
+}
+
+/// Residual sum of squares over `samples` with correction `k` (its symmetric part).
+fn cost_of(
+    samples: &[ImuSample],
+    gyr_bias_sensor_rps: &[Vec3],
+    dt_s: &[f64],
+    s: &GyroCalibrationSettings,
+    k: &Mat3,
+) -> f64 {
+    let rates: Vec<Vec3> = samples
+        .iter()
+        .zip(gyr_bias_sensor_rps)
+        .map(|(x, b)| sub(x.gyr_sensor_rps, *b))
+        .collect();
+    let segments = segment_ids(samples, s.segment_s);
+    let stride = s.stride.max(1);
+    let ts = crate::orientation::nominal_sample_time_s(samples.iter().map(|x| x.t_s));
+    let smooth_n = ((s.smoothing_s / (ts * stride as f64)).round() as usize).max(1);
+    let e = [
+        k[0][0] - 1.0,
+        k[1][1] - 1.0,
+        k[2][2] - 1.0,
+        (k[0][1] + k[1][0]) / 2.0,
+        (k[0][2] + k[2][0]) / 2.0,
+        (k[1][2] + k[2][1]) / 2.0,
+    ];
+    residuals(samples, &rates, dt_s, &segments, &e, stride, smooth_n)
+        .iter()
+        .map(|v| v * v)
+        .sum()
 }
 
 /// One least-squares fit over `samples`, with the improvement and size checks.
@@ -184,6 +247,7 @@ fn fit(
         cost_after: cost_now,
         accepted,
         half_disagreement: None,
+        cross_improvement: None,
     }
 }
 

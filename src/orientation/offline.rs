@@ -1,19 +1,25 @@
 //! Offline (non-causal) orientation: may use the whole recording.
 //!
 //! `estimate_offline` is what `twistcoach orientation --offline` runs:
-//! - 6D (inclination and a gyro-propagated heading) as the offline VQF computes it
-//!   (`offline_vqf`: forward and backward VQF passes fuse the gyro bias, zero-phase
-//!   filtered acceleration corrects the inclination);
-//! - 9D: the heading offset of that 6D frame is estimated by a Kalman smoother (forward
-//!   filter + Rauch–Tung–Striebel backward pass) instead of VQF's fixed-gain filter. The
-//!   gyro heading drifts only while the sensor turns, so the offset is a random walk whose
-//!   variance grows with the angle turned; each magnetometer sample measures it with a
-//!   noise that grows with how far the field's norm and dip are from the recording's
-//!   median (magnetic disturbances).
+//! 1. 6D (inclination and a gyro-propagated heading) as the offline VQF computes it
+//!    (`offline_vqf`: forward and backward VQF passes fuse the gyro bias, zero-phase
+//!    filtered acceleration corrects the inclination);
+//! 2. gyro self-calibration (`gyro_calibration`): a scale/axis correction of the rates,
+//!    used only when it clearly explains how gravity wanders in the integrated frame and
+//!    both halves of the recording agree on it; then step 1's 6D is recomputed with it;
+//! 3. 9D: the heading offset of that 6D frame is estimated by a Kalman smoother (forward
+//!    filter + Rauch–Tung–Striebel backward pass) instead of VQF's fixed-gain filter. The
+//!    gyro heading drifts while the sensor turns (and through the remaining bias
+//!    uncertainty), so the offset is a random walk whose variance grows with the angle
+//!    turned; each magnetometer sample measures it with a noise that grows with how far
+//!    the field's norm and dip are from the recording's typical (densest) values.
 //!
 //! Irregular sampling: every step uses its own interval (gyro integration, VQF passes,
-//! the smoother's noise); only the acceleration low-pass uses the nominal sample time.
+//! the smoother's noise); only the acceleration low-pass and VQF's internal filters use
+//! the nominal sample time. The faithful offline VQF stays available in `offline_vqf`.
 //! The methods tried and their BROAD scores are in docs/offline-orientation.md.
+//!
+//! Pure: no I/O. Does not change the causal path.
 
 use super::gyro_calibration::{self, GyroCalibrationSettings, calibrate_gyro};
 use super::offline_vqf::{self, HeadingFilter, offline_vqf_with_steps};
@@ -31,10 +37,10 @@ pub struct OfflineSettings {
     /// Heading smoother: variance of one magnetometer heading times the sample interval,
     /// rad²·s (white-noise density of the magnetometer heading).
     pub mag_heading_var_rad2_s: f64,
-    /// Relative deviation of the field norm from the recording's median that doubles the
-    /// magnetometer heading variance (and 2× it quadruples…, quadratically).
+    /// Relative deviation of the field norm from the recording's reference that doubles
+    /// the magnetometer heading variance (the inflation grows with its square).
     pub mag_norm_tolerance: f64,
-    /// Deviation of the dip angle from the recording's median that doubles the variance, rad.
+    /// Deviation of the dip angle from the recording's reference that doubles the variance, rad.
     pub mag_dip_tolerance_rad: f64,
     /// Self-calibrate the gyroscope's scale and axes from the accelerometer first.
     pub gyro_calibration: Option<GyroCalibrationSettings>,
@@ -47,9 +53,6 @@ pub struct OfflineSettings {
     /// Heading smoother: variance factor for samples both VQF passes flag as magnetically
     /// disturbed (1 = ignore VQF's flags).
     pub vqf_disturbed_inflation: f64,
-    /// When the calibration was accepted, the heading drift variance is multiplied by
-    /// this (a calibrated gyro drifts less while turning).
-    pub calibrated_drift_factor: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +73,6 @@ impl Default for OfflineSettings {
             mag_norm_tolerance: 0.02,
             mag_dip_tolerance_rad: 0.03,
             gyro_calibration: Some(GyroCalibrationSettings::default()),
-            calibrated_drift_factor: 0.1,
             bias_drift_time_s: 100.0,
             vqf_disturbed_inflation: 1.0,
             reference_fraction: 0.5,
@@ -126,11 +128,7 @@ pub fn estimate_offline_with(samples: &[ImuSample], settings: Settings, offline:
             h.smooth(&mut delta, &base.mag_disturbed, &dt, offline_vqf::Direction::Backward);
         }
         HeadingMethod::Smoother => {
-            let per_rad = if k == gyro_calibration::IDENTITY {
-                offline.heading_drift_var_rad2_per_rad
-            } else {
-                offline.heading_drift_var_rad2_per_rad * offline.calibrated_drift_factor
-            };
+            let per_rad = offline.heading_drift_var_rad2_per_rad;
             // Drift from turning (scale/axis errors) and from the remaining bias uncertainty.
             let drift_var: Vec<f64> = rates_rps
                 .iter()
@@ -155,7 +153,7 @@ pub fn estimate_offline_with(samples: &[ImuSample], settings: Settings, offline:
 
 /// Variance of each sample's magnetometer heading, rad²: the white-noise density over the
 /// sample's interval, inflated quadratically by the deviation of the field's norm and dip
-/// from their medians over the recording.
+/// from their reference values over the recording (`densest_value`).
 pub fn mag_heading_variance(
     q_earth6d_from_sensor: &[Quat],
     mag_sensor: &[Vec3],
@@ -307,6 +305,31 @@ mod tests {
         let mags = [[0.0, 20.0, -40.0], [0.0, 20.0, -40.0], [0.0, 30.0, -40.0]];
         let v = mag_heading_variance(&q, &mags, &[0.01; 3], &OfflineSettings::default());
         assert!((v[0] - 100.0).abs() < 1e-9 && v[2] > 10.0 * v[0], "{v:?}");
+    }
+
+    #[test]
+    fn tiny_recordings_give_one_finite_estimate_per_sample() {
+        for n in 0..4 {
+            let samples: Vec<ImuSample> = (0..n)
+                .map(|i| ImuSample {
+                    t_s: i as f64 * 0.01,
+                    acc_sensor_mps2: [0.0, 9.81, 0.0],
+                    gyr_sensor_rps: [0.1, 0.0, 0.0],
+                    mag_sensor: Some([0.0, 20.0, -40.0]),
+                })
+                .collect();
+            for use_mag in [true, false] {
+                let q = estimate_offline(
+                    &samples,
+                    Settings {
+                        use_mag,
+                        ..Settings::default()
+                    },
+                );
+                assert_eq!(q.len(), n);
+                assert!(q.iter().all(|q| q.to_array().iter().all(|v| v.is_finite())));
+            }
+        }
     }
 
     #[test]

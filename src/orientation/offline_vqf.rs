@@ -22,9 +22,10 @@
 //! The reference needs one fixed sample time. Here every step takes each sample's own
 //! time step `dt_s[i]` (the interval ending at sample `i`; the first one is the nominal
 //! time): the gyroscope integration and the heading filter's gain use it exactly, the
-//! VQF passes use it for the integration (as `OrientationFilter` does) and the Butterworth
-//! coefficients are built for the nominal sample time. With even sampling all of this is
-//! the reference algorithm.
+//! VQF passes use it for the integration (as `OrientationFilter` does), a gap is
+//! integrated with the trapezoid ([`GAP_FACTOR`]) and the Butterworth coefficients are
+//! built for the nominal sample time. With even sampling all of this is the reference
+//! algorithm.
 //!
 //! Pure: no I/O. Does not touch the causal path (`super::OrientationFilter`).
 
@@ -123,7 +124,7 @@ pub fn orientation_6d(
     nominal_ts_s: f64,
     tau_acc_s: f64,
 ) -> Vec<Quat> {
-    let q_inertial_from_sensor = integrate_gyr(samples, gyr_bias_sensor_rps, dt_s);
+    let q_inertial_from_sensor = integrate_gyr(samples, gyr_bias_sensor_rps, dt_s, nominal_ts_s);
     let mut acc_inertial_mps2: Vec<Vec3> = samples
         .iter()
         .zip(&q_inertial_from_sensor)
@@ -166,9 +167,6 @@ pub struct PassRecord {
     pub bias_cov: [[f64; 3]; 3],
     pub rest: bool,
     pub mag_disturbed: bool,
-    /// The pass's own 6D / 9D orientation (in its own inertial frame for the backward pass).
-    pub q6d: Quat,
-    pub q9d: Quat,
 }
 
 /// Step 1 (one direction): the causal VQF over the recording, forwards or time-reversed.
@@ -191,23 +189,29 @@ pub fn vqf_pass(
     for i in direction.indices(n) {
         let s = &samples[i];
         // Going backwards, the step into sample i spans the interval that ends at i+1.
-        let dt = match direction {
-            Direction::Forward => dt_s[i],
-            Direction::Backward => dt_s.get(i + 1).copied().unwrap_or(nominal_ts_s),
+        let (dt, neighbour) = match direction {
+            Direction::Forward => (dt_s[i], i.checked_sub(1)),
+            Direction::Backward => (
+                dt_s.get(i + 1).copied().unwrap_or(nominal_ts_s),
+                Some(i + 1).filter(|&j| j < n),
+            ),
         };
-        vqf.update_gyr_with_ts(s.gyr_sensor_rps.map(|g| sign * g), dt);
+        let rate = step_rate(
+            s.gyr_sensor_rps,
+            neighbour.map(|j| samples[j].gyr_sensor_rps),
+            dt,
+            nominal_ts_s,
+        );
+        vqf.update_gyr_with_ts(rate.map(|g| sign * g), dt);
         vqf.update_acc(s.acc_sensor_mps2);
         if let (true, Some(m)) = (use_mag, s.mag_sensor) {
             vqf.update_mag(m);
         }
-        let to_quat = |q: vqf_rs::Quaternion| Quat::new(q.0, q.1, q.2, q.3);
         records[i] = Some(PassRecord {
             gyr_bias_sensor_rps: vqf.state().bias.map(|b| sign * b),
             bias_cov: vqf.state().bias_p.0,
             rest: vqf.rest_detected(),
             mag_disturbed: vqf.mag_dist_detected(),
-            q6d: to_quat(vqf.quat_6d()),
-            q9d: to_quat(vqf.quat_9d()),
         });
     }
     records.into_iter().flatten().collect()
@@ -234,16 +238,39 @@ pub fn fuse_bias(forward: &PassRecord, backward: &PassRecord, bias_sigma_init_dp
     (bias, sigma_dps.to_radians())
 }
 
+/// An interval longer than this many nominal sample times is a gap (as in the causal
+/// `Settings::gap_factor`): it is integrated with the mean of the rates at its two ends
+/// (trapezoid), as one sample's rate does not represent it. Even sampling has no gaps, so
+/// the reference algorithm is unchanged.
+pub const GAP_FACTOR: f64 = 3.0;
+
+/// The rate to integrate over a step of `dt_s` ending at a sample with rate `rate`;
+/// `neighbour` is the rate at the step's other end.
+pub fn step_rate(rate: Vec3, neighbour: Option<Vec3>, dt_s: f64, nominal_ts_s: f64) -> Vec3 {
+    match neighbour {
+        Some(other) if dt_s > GAP_FACTOR * nominal_ts_s => std::array::from_fn(|k| (rate[k] + other[k]) / 2.0),
+        _ => rate,
+    }
+}
+
 /// Step 2: strapdown integration of `gyr − bias`, starting from identity; entry `i` is the
-/// orientation after the step of sample `i`.
-pub fn integrate_gyr(samples: &[ImuSample], gyr_bias_sensor_rps: &[Vec3], dt_s: &[f64]) -> Vec<Quat> {
+/// orientation after the step of sample `i` (gaps: see [`GAP_FACTOR`]).
+pub fn integrate_gyr(
+    samples: &[ImuSample],
+    gyr_bias_sensor_rps: &[Vec3],
+    dt_s: &[f64],
+    nominal_ts_s: f64,
+) -> Vec<Quat> {
     let mut q = Quat::IDENTITY;
+    let mut previous: Option<Vec3> = None;
     samples
         .iter()
         .zip(gyr_bias_sensor_rps)
         .zip(dt_s)
         .map(|((s, b), dt)| {
-            let w = crate::frames::sub(s.gyr_sensor_rps, *b);
+            let own = crate::frames::sub(s.gyr_sensor_rps, *b);
+            let w = step_rate(own, previous, *dt, nominal_ts_s);
+            previous = Some(own);
             if crate::frames::norm(w) > f64::EPSILON {
                 q = (q * Quat::from_rotation_vector(crate::frames::scale(w, *dt))).normalized();
             }

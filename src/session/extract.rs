@@ -411,32 +411,17 @@ impl State {
     }
 
     fn trim(&mut self) {
-        // Keep what a pending rep or the current excursion needs, plus a few seconds before.
-        let keep_from_abs = match self.phase {
-            Phase::Excursion { .. } => return,
-            Phase::Neutral => {
-                let t_last = self.buf.back().map(|x| x.t_s).unwrap_or(0.0);
-                let horizon = t_last - 3.0 - self.settings.rest_window_s - self.settings.rest_lag_s;
-                let mut idx = self.base;
-                while idx < self.next_index() && self.at(idx).t_s < horizon {
-                    idx += 1;
-                }
-                idx
-            }
-        };
-        let keep_from_abs = self
-            .pending
-            .iter()
-            .map(|p| p.peak_index.saturating_sub(0))
-            .fold(keep_from_abs, usize::min);
-        // Pending reps need their whole excursion: its start is before the peak.
-        if !self.pending.is_empty() {
+        // While at neutral with nothing pending, keep only the last few seconds: enough for
+        // the rest window, its lag and a rep's start before the crossing.
+        if !matches!(self.phase, Phase::Neutral) || !self.pending.is_empty() || self.buf.len() < 1024 {
             return;
         }
-        if keep_from_abs > self.base + 256 {
-            let n = keep_from_abs - self.base;
+        let t_last = self.buf.back().map_or(0.0, |x| x.t_s);
+        let horizon = t_last - 3.0 - self.settings.rest_window_s - self.settings.rest_lag_s;
+        let n = self.buf.partition_point(|x| x.t_s < horizon);
+        if n > 0 {
             self.buf.drain(..n);
-            self.base = keep_from_abs;
+            self.base += n;
         }
     }
 }

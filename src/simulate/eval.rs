@@ -25,7 +25,8 @@ pub struct Case {
 }
 
 /// The standard batch: every variation with one and two sensors, raw and orientation
-/// input, `per_combo` seeds each, plus `per_hard` sessions of each hard case.
+/// input, `per_combo` seeds each, plus `per_hard` sessions of each hard case, plus six
+/// sessions worn on the back (upper-back, sacrum).
 pub fn batch_cases(per_combo: u64, per_hard: u64) -> Vec<Case> {
     let mut cases = Vec::new();
     let sensor_sets = |v: Variation| -> [Vec<Placement>; 2] {
@@ -46,13 +47,16 @@ pub fn batch_cases(per_combo: u64, per_hard: u64) -> Vec<Case> {
             }
         }
     }
-    let hard: [(&str, Format); 6] = [
+    let hard: [(&str, Format); 9] = [
         ("bias-steps", Format::Raw),
         ("scale-errors", Format::Raw),
         ("mag-disturbance", Format::Raw),
         ("low-rate", Format::Orientation),
         ("dropouts", Format::Raw),
         ("long", Format::Raw),
+        ("heading-jumps", Format::Orientation),
+        ("skin-motion", Format::Raw),
+        ("short-still", Format::Raw),
     ];
     let mut k = 0usize;
     for (name, format) in hard {
@@ -64,6 +68,8 @@ pub fn batch_cases(per_combo: u64, per_hard: u64) -> Vec<Case> {
             let mut s = Settings::new(v, sensors, seed, format);
             if name == "long" {
                 s.long_session = true;
+            } else if name == "short-still" {
+                s.short_still = true;
             } else {
                 let mut h = HardCases::default();
                 HardCases::parse(name, &mut h);
@@ -73,6 +79,31 @@ pub fn batch_cases(per_combo: u64, per_hard: u64) -> Vec<Case> {
                 s.with_mag = Some(true);
             }
             cases.push(case(s, name));
+        }
+    }
+    // Posterior placements (upper-back for the chest, sacrum for the pelvis; +z backwards).
+    for (k, v) in Variation::ALL.into_iter().enumerate() {
+        for two in [false, true] {
+            seed += 1;
+            let primary = if v == Variation::Supine {
+                Placement::Sacrum
+            } else {
+                Placement::UpperBack
+            };
+            let mut sensors = vec![primary];
+            if two {
+                sensors.push(if v == Variation::Supine {
+                    Placement::UpperBack
+                } else {
+                    Placement::Sacrum
+                });
+            }
+            let format = if (k + usize::from(two)) % 2 == 0 {
+                Format::Raw
+            } else {
+                Format::Orientation
+            };
+            cases.push(case(Settings::new(v, sensors, seed, format), "posterior"));
         }
     }
     cases
@@ -209,6 +240,14 @@ pub fn analysis_of(session: &SimSession) -> Result<Report, String> {
 
 /// The project's analysis of parsed streams (placements in command-line order).
 pub fn analyze_streams(variation: Variation, streams: &[(Placement, crate::stream::Stream)]) -> Result<Report, String> {
+    analyze_streams_with(streams, &crate::analysis::Config::new(variation))
+}
+
+/// As [`analyze_streams`], with a given analysis configuration.
+pub fn analyze_streams_with(
+    streams: &[(Placement, crate::stream::Stream)],
+    config: &crate::analysis::Config,
+) -> Result<Report, String> {
     let input: Vec<crate::analysis::SensorStream> = streams
         .iter()
         .map(|(p, s)| crate::analysis::SensorStream {
@@ -218,7 +257,7 @@ pub fn analyze_streams(variation: Variation, streams: &[(Placement, crate::strea
             mount: Default::default(),
         })
         .collect();
-    crate::analysis::analyze(&input, &crate::analysis::Config::new(variation)).map_err(|e| e.to_string())
+    crate::analysis::analyze(&input, config).map_err(|e| e.to_string())
 }
 
 /// Counts for one flag.
@@ -466,7 +505,8 @@ pub fn grouped(results: &[CaseResult]) -> Vec<(String, Metrics)> {
     hard.sort();
     hard.dedup();
     for h in hard {
-        let name = format!("hard: {h}");
+        let kind = if h == "posterior" { "placement" } else { "hard" };
+        let name = format!("{kind}: {h}");
         groups.push((name, Box::new(move |r| r.case.group == h)));
     }
     groups
@@ -675,8 +715,12 @@ mod tests {
             "low-rate",
             "dropouts",
             "long",
+            "heading-jumps",
+            "skin-motion",
+            "short-still",
         ] {
             assert_eq!(cases.iter().filter(|c| c.group == g).count(), 3);
         }
+        assert_eq!(cases.iter().filter(|c| c.group == "posterior").count(), 6);
     }
 }

@@ -141,6 +141,8 @@ pub struct RepDetail {
     pub level_deg: f64,
     pub stay_s: f64,
     pub max_turn_speed_dps: f64,
+    /// Largest change of `hold_s` when the level moves by ±0.75°.
+    pub hold_sensitivity_s: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compensation_max_deg: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,6 +185,8 @@ pub fn compensation_limit(variation: Variation) -> (f64, RepFlag) {
 pub const SLOUCH_LIMIT_DEG: f64 = 20.0;
 const EXCURSION_DEG: f64 = 3.0;
 const STAY_SPEED_DPS: f64 = 10.0;
+/// Level offset used to probe how sensitive a hold is to a small measurement error.
+const HOLD_PROBE_DEG: f64 = 0.75;
 
 /// Linear interpolation of `x` at time `t` (clamped to the ends).
 fn interp(t_s: &[f64], x: &[f64], t: f64) -> f64 {
@@ -367,21 +371,34 @@ pub fn report_from_angles(ctx: &ReportContext, a: &TruthAngles) -> TruthReport {
             _ => x[peak_k],
         };
         let band = EXCURSION_DEG.max(0.1 * level.abs());
-        let hs = (k0..=k1).find(|&k| (x[k] - level).abs() <= band).unwrap_or(peak_k);
-        let he = (k0..=k1)
-            .rev()
-            .find(|&k| (x[k] - level).abs() <= band)
-            .unwrap_or(peak_k);
-        let hold_start_s = if hs > k0 {
-            crossing(t, x, hs - 1, hs, level, band)
-        } else {
-            t[hs]
+        let hold_with = |level: f64, band: f64| {
+            let hs = (k0..=k1).find(|&k| (x[k] - level).abs() <= band).unwrap_or(peak_k);
+            let he = (k0..=k1)
+                .rev()
+                .find(|&k| (x[k] - level).abs() <= band)
+                .unwrap_or(peak_k);
+            let start = if hs > k0 {
+                crossing(t, x, hs - 1, hs, level, band)
+            } else {
+                t[hs]
+            };
+            let end = if he < k1 {
+                crossing(t, x, he + 1, he, level, band)
+            } else {
+                t[he]
+            };
+            (start, end)
         };
-        let hold_end_s = if he < k1 {
-            crossing(t, x, he + 1, he, level, band)
-        } else {
-            t[he]
-        };
+        let (hold_start_s, hold_end_s) = hold_with(level, band);
+        // How much the hold would change if the level were a little off (a measurement
+        // could not decide a hold that sits on the edge of its band).
+        let hold_sensitivity_s = [-HOLD_PROBE_DEG, HOLD_PROBE_DEG]
+            .iter()
+            .map(|d| {
+                let (a, b) = hold_with(level + d, band);
+                ((b - a) - (hold_end_s - hold_start_s)).abs()
+            })
+            .fold(0.0, f64::max);
         let hold_s = (hold_end_s - hold_start_s).max(0.0);
         let hold_mean_deg = time_mean(t, x, hold_start_s, hold_end_s.max(hold_start_s), f64::abs);
 
@@ -445,6 +462,7 @@ pub fn report_from_angles(ctx: &ReportContext, a: &TruthAngles) -> TruthReport {
             level_deg: round_to(level, 3),
             stay_s: round_to(stay_s, 3),
             max_turn_speed_dps: round_to(max_turn_speed_dps, 2),
+            hold_sensitivity_s: round_to(hold_sensitivity_s, 3),
             compensation_max_deg: compensation_max_deg.map(|v| round_to(v, 3)),
             chest_flexion_max_deg: chest_flexion_max_deg.map(|v| round_to(v, 3)),
         });
@@ -493,6 +511,12 @@ pub fn ambiguities(variation: Variation, truth: &TruthReport) -> Vec<String> {
             out.push(format!(
                 "rep at {:.1} s: peak close to the over-rotation limit",
                 r.start_s
+            ));
+        }
+        if d.hold_sensitivity_s > 1.0 {
+            out.push(format!(
+                "rep at {:.1} s: hold changes by {:.1} s if the level is 0.75° off",
+                r.start_s, d.hold_sensitivity_s
             ));
         }
         if near(r.hold_s, targets.hold_min_s, 1.5) {
@@ -774,5 +798,27 @@ mod tests {
         });
         assert_abs_diff_eq!(sup.primary_deg[last], -50.0, epsilon = 1e-9);
         assert_abs_diff_eq!(sup.compensation_deg.as_ref().unwrap()[last], 10.0, epsilon = 1e-9);
+    }
+
+    #[test]
+    fn a_hold_on_the_edge_of_its_band_is_reported_as_ambiguous() {
+        let t = grid(50.0);
+        // Holds at 37.3°, then deepens slowly to 44°: level ≈ 41.6°, band ≈ 4.2°, so the
+        // first part sits right on the band's edge.
+        let mut p = Profile::new(0.0);
+        p.hold_until(3.0);
+        p.move_to(6.0, 37.3);
+        p.hold_until(12.0);
+        p.move_to(16.0, 44.0);
+        p.hold_until(32.0);
+        p.move_to(35.0, 0.0);
+        let r = report_from_angles(&ctx(Variation::Seated), &signal(&t, |t| p.value(t)));
+        assert!(r.details[0].hold_sensitivity_s > 1.0, "{:?}", r.details[0]);
+        assert!(!ambiguities(Variation::Seated, &r).is_empty());
+        // A plain hold is not.
+        let q = rep_profile(3.0, 6.0, 40.0, 30.0, 33.0, 0.0);
+        let r = report_from_angles(&ctx(Variation::Seated), &signal(&t, |t| q.value(t)));
+        assert!(r.details[0].hold_sensitivity_s < 0.2, "{:?}", r.details[0]);
+        assert!(ambiguities(Variation::Seated, &r).is_empty());
     }
 }
