@@ -62,6 +62,15 @@ pub enum Command {
     ///
     /// Example: twistcoach plot --weeks 12 -o progress.png
     Plot(PlotArgs),
+    /// Show the session on a local web page readable from the floor, with spoken cues.
+    ///
+    /// Prints the page's URL (http://127.0.0.1:PORT/). With --lan it listens on the local
+    /// network too (for a phone or a tablet), prints that URL with a random access token
+    /// and a QR code, and refuses every request without the token. Nothing leaves the
+    /// machine. See docs/web.md.
+    ///
+    /// Example: twistcoach serve --variation seated --db history.sqlite
+    Serve(ServeArgs),
     /// List nearby supported sensors (Bluetooth LE): kind, address, name, signal, battery.
     ///
     /// Exit 2 with a one-line reason when Bluetooth is not usable (no adapter, no BlueZ,
@@ -154,11 +163,19 @@ pub struct ReplayArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// The variation: supine, seated or standing.
-    #[arg(long, value_name = "V")]
-    pub variation: String,
+    /// A twistcoach recording (`.twrec`, from `live --record`): variation, placements,
+    /// mounting, protocol and caution come from it (flags given here override them).
+    #[arg(
+        value_name = "RECORDING",
+        required_unless_present = "sensors",
+        conflicts_with = "sensors"
+    )]
+    pub recording: Option<PathBuf>,
+    /// The variation: supine, seated or standing (required with --sensor).
+    #[arg(long, value_name = "V", required_unless_present = "recording")]
+    pub variation: Option<String>,
     /// A sensor stream: PLACEMENT=PATH (chest, pelvis, upper-back, sacrum); once or twice.
-    #[arg(long = "sensor", value_name = "PLACEMENT=PATH", required = true)]
+    #[arg(long = "sensor", value_name = "PLACEMENT=PATH")]
     pub sensors: Vec<String>,
     /// How a sensor's axes sit on the body, e.g. "chest=+x:head,+z:out" (default: +y toward
     /// the head, +z out of the body surface).
@@ -179,9 +196,13 @@ pub struct AnalyzeArgs {
     /// Write the body signals (t, primary angle, compensation, flexion; degrees) to this CSV.
     #[arg(long, hide = true, value_name = "CSV")]
     pub dump_signals: Option<PathBuf>,
-    /// Ignore magnetometer columns of raw streams.
-    #[arg(long)]
+    /// Never use magnetometer columns of raw streams (by default they are used only to
+    /// bridge dropouts: heading drift is removed from the rests between reps).
+    #[arg(long, conflicts_with = "mag")]
     pub no_mag: bool,
+    /// Always use magnetometer columns of raw streams (9D heading).
+    #[arg(long)]
+    pub mag: bool,
     /// Estimate orientation causally (as live) instead of from the whole recording.
     #[arg(long)]
     pub causal: bool,
@@ -200,6 +221,13 @@ pub struct DemoArgs {
     /// ground truth (BROAD).
     #[arg(long)]
     pub orientation: bool,
+    /// Fill a history database with N weeks of simulated sessions (simulated sensors,
+    /// analysed by the real analysis; --seed picks the programme) instead.
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
+    /// History database for --weeks (default: the platform's data folder).
+    #[arg(long, value_name = "FILE", requires = "weeks")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -306,6 +334,12 @@ pub struct NoteArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoPipeline {
+    Simulated,
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Json,
@@ -334,8 +368,8 @@ pub enum HistoryAction {
         #[command(flatten)]
         notes: NoteArgs,
     },
-    /// Import session reports: files or folders (searched recursively for report JSON).
-    /// A session already in the history is not added twice.
+    /// Import sessions: report JSON files, recordings (analysed on import), or folders
+    /// (searched recursively). A session already in the history is not added twice.
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -359,6 +393,10 @@ pub enum HistoryAction {
         /// Also write each report as JSON into this folder.
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
+        /// simulated: simulate each session's sensors and run the real analysis (about
+        /// 0.2 s a session); direct: write reports straight from the plan (instant).
+        #[arg(long, value_enum, default_value_t = DemoPipeline::Simulated)]
+        pipeline: DemoPipeline,
     },
 }
 
@@ -376,4 +414,38 @@ pub struct PlotArgs {
     /// Output image: .png or .svg.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Listen on the local network too (0.0.0.0), with a random access token.
+    #[arg(long)]
+    pub lan: bool,
+    /// TCP port (0: any free port).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// The history database whose plots the page shows (default: the platform's one).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// The variation the page starts with: supine, seated or standing.
+    #[arg(long, default_value = "seated", value_parser = parse_variation)]
+    pub variation: crate::body::Variation,
+    /// A caution profile: disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy.
+    #[arg(long, value_name = "NAME")]
+    pub caution: Option<String>,
+    /// Simulated sessions: playback speed (1 = real time).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Simulated sessions: seed of the first session.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Start a session at once instead of waiting for the page's Start button.
+    #[arg(long)]
+    pub autostart: bool,
+    /// Simulated sessions: the primary sensor drops out at START s for DURATION s.
+    #[arg(long, value_name = "START+DURATION")]
+    pub sim_outage: Option<String>,
+    /// Do not draw the QR code of the LAN URL.
+    #[arg(long)]
+    pub no_qr: bool,
 }

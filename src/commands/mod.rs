@@ -10,6 +10,7 @@ pub mod orientation;
 pub mod plot;
 pub mod replay;
 pub mod scan;
+pub mod serve;
 pub mod simulate;
 
 use crate::cli::{Cli, Command};
@@ -27,5 +28,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Scan(args) => scan::run(&args),
         Command::Live(args) => live::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

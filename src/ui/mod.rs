@@ -3,6 +3,7 @@
 //! The UI only renders state: it never changes the session.
 
 pub mod tui;
+pub mod web;
 
 use crate::live::{Cue, LiveEvent};
 use crate::session::report::Side;

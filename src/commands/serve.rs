@@ -1,0 +1,172 @@
+//! `twistcoach serve [--lan] [--port N] [--db FILE] [--variation V] ...` (spec §6): the
+//! local web page. Binds 127.0.0.1 (or 0.0.0.0 with --lan and a random token), prints
+//! the URL on stdout, then serves until Ctrl-C.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+
+use crate::cli::ServeArgs;
+use crate::error::{BadInput, Error, Problem, Result};
+use crate::session::protocol::Caution;
+use crate::ui::web::driver::{self, SimSettings};
+use crate::ui::web::server::{App, router};
+use crate::ui::web::token;
+use crate::ui::web::view::Hub;
+
+fn bad_arg(what: &str, msg: String) -> Error {
+    BadInput::file(what, Problem::Other(msg)).into()
+}
+
+/// `START+DURATION` in seconds, e.g. `30+5`.
+pub fn parse_outage(s: &str) -> std::result::Result<(f64, f64), String> {
+    let (a, d) = s
+        .split_once('+')
+        .ok_or_else(|| format!("`{s}`: expected START+DURATION in seconds, e.g. 30+5"))?;
+    let a: f64 = a.trim().parse().map_err(|_| format!("`{s}`: START is not a number"))?;
+    let d: f64 = d
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: DURATION is not a number"))?;
+    if !(a.is_finite() && d.is_finite() && a >= 0.0 && d > 0.0) {
+        return Err(format!("`{s}`: START must be ≥ 0 and DURATION > 0"));
+    }
+    Ok((a, d))
+}
+
+/// This machine's address on the local network: the source address the OS would use to
+/// reach a (documentation-range) address. A UDP `connect` sends nothing.
+fn lan_ip() -> Option<IpAddr> {
+    let s = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    s.connect((Ipv4Addr::new(192, 0, 2, 1), 9)).ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
+}
+
+/// The QR code of `text` drawn with half-block characters (two modules per line).
+pub fn qr_text(text: &str) -> std::result::Result<String, String> {
+    use qrcode::QrCode;
+    use qrcode::render::unicode::Dense1x2;
+    let code = QrCode::new(text.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .build())
+}
+
+pub fn run(args: &ServeArgs) -> Result<()> {
+    let caution = match args.caution.as_deref() {
+        None => None,
+        Some(c) => Some(Caution::parse(c).ok_or_else(|| {
+            bad_arg(
+                "--caution",
+                format!("unknown caution profile `{c}` (disc-herniation, spondylolisthesis, severe-osteoarthritis, pregnancy)"),
+            )
+        })?),
+    };
+    let outage = args
+        .sim_outage
+        .as_deref()
+        .map(parse_outage)
+        .transpose()
+        .map_err(|e| bad_arg("--sim-outage", e))?;
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err(bad_arg("--speed", "the speed must be a positive number".into()));
+    }
+    let db = match &args.db {
+        Some(p) => Some(p.clone()),
+        None => crate::history::default_db_path(),
+    };
+    let token = if args.lan {
+        Some(token::generate().map_err(Error::Failed)?)
+    } else {
+        None
+    };
+    let mut sim = SimSettings::new(args.variation);
+    sim.caution = caution;
+    sim.seed = args.seed;
+    sim.speed = args.speed;
+    sim.outage_s = outage;
+    sim.autostart = args.autostart;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(async move {
+        let ip = if args.lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, args.port))
+            .await
+            .map_err(|e| Error::Failed(format!("cannot listen on {ip}:{}: {e} (choose another --port)", args.port)))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::Failed(format!("no local address: {e}")))?
+            .port();
+        let query = token.as_deref().map(|t| format!("?token={t}")).unwrap_or_default();
+        let mut out = std::io::stdout().lock();
+        let mut lines = vec![format!("http://127.0.0.1:{port}/{query}")];
+        let mut qr_url = None;
+        if args.lan {
+            match lan_ip() {
+                Some(lan) => {
+                    lines.push(format!("http://{lan}:{port}/{query}"));
+                    lines.push(format!("http://{lan}:{port}/phone{query}"));
+                    qr_url = Some(format!("http://{lan}:{port}/{query}"));
+                }
+                None => eprintln!(
+                    "serve: no local network address found; use this machine's address with port {port} and the token above"
+                ),
+            }
+        }
+        for l in &lines {
+            let _ = writeln!(out, "{l}");
+        }
+        let _ = out.flush();
+        drop(out);
+        if args.lan {
+            eprintln!(
+                "serve: listening on the local network; every request needs the token. The first URL is this machine's, \
+                 the second for another screen, the third the phone-as-sensor page (see docs/web.md)."
+            );
+            if let (Some(url), false) = (&qr_url, args.no_qr) {
+                match qr_text(url) {
+                    Ok(q) => eprintln!("{q}"),
+                    Err(e) => eprintln!("serve: no QR code ({e})"),
+                }
+            }
+        } else {
+            eprintln!("serve: open the URL above in a browser on this machine; Ctrl-C to stop.");
+        }
+
+        let (hub, control) = Hub::new(driver::idle_view(&sim));
+        let app = App::new(hub.clone(), token, db);
+        tokio::spawn(driver::run(hub, control, sim));
+        axum::serve(listener, router(app))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| Error::Failed(format!("the web server stopped: {e}")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outage_argument() {
+        assert_eq!(parse_outage("30+5"), Ok((30.0, 5.0)));
+        assert!(parse_outage("30").is_err());
+        assert!(parse_outage("-1+5").is_err());
+        assert!(parse_outage("3+0").is_err());
+        assert!(parse_outage("a+1").is_err());
+    }
+
+    #[test]
+    fn qr_code_renders() {
+        let q = qr_text("http://192.168.1.2:8765/?token=0123456789abcdef0123456789abcdef").unwrap();
+        assert!(q.lines().count() > 10);
+    }
+}
