@@ -89,7 +89,8 @@ fn websocket_streams_a_session_and_takes_start_and_stop() {
     let t0 = Instant::now();
     let (mut angles, mut kinds, mut max_reps) = (Vec::new(), Vec::new(), 0u64);
     let mut caution_limit = None;
-    while t0.elapsed() < Duration::from_secs(60) {
+    let mut done = false;
+    while t0.elapsed() < Duration::from_secs(60) && !(done && kinds.iter().any(|k| k == "session_ended:")) {
         let m = ws.read().unwrap();
         let Ok(text) = m.to_text() else { continue };
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
@@ -103,9 +104,7 @@ fn websocket_streams_a_session_and_takes_start_and_stop() {
                 assert_eq!(d["variation"], "seated");
             }
             max_reps = max_reps.max(d["reps_left"].as_u64().unwrap() + d["reps_right"].as_u64().unwrap());
-            if d["phase"] == "done" {
-                break;
-            }
+            done |= d["phase"] == "done";
         } else if v["type"] == "event" {
             kinds.push(d["type"].as_str().unwrap().to_string() + ":" + d["kind"].as_str().unwrap_or(""));
         }
