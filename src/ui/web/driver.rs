@@ -379,6 +379,8 @@ async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettin
         }
     }
     let mut v = view_of(pipeline.snapshot(), rep_min, &what, caution, false);
+    v.side = None;
+    v.hold_to_go_s = None;
     v.phase = if interrupt.is_some() || done < n_sources {
         "stopped"
     } else {
