@@ -137,3 +137,38 @@ fn websocket_streams_a_session_and_takes_start_and_stop() {
     }
     assert!(stopped, "stop ended the session");
 }
+
+#[test]
+fn phone_readings_reach_the_page() {
+    let s = Server::start(&[]);
+    let (mut page, _) = tungstenite::connect(format!("ws://127.0.0.1:{}/ws", s.port)).unwrap();
+    let (mut phone, _) = tungstenite::connect(format!("ws://127.0.0.1:{}/ws/phone", s.port)).unwrap();
+    for i in 0..20 {
+        let r = serde_json::json!({"t_ms": f64::from(i) * 20.0, "alpha_deg": 0.0, "beta_deg": 90.0, "gamma_deg": 0.0});
+        phone.send(Message::text(r.to_string())).unwrap();
+    }
+    // A reading out of the W3C ranges is refused with a message.
+    phone
+        .send(Message::text(
+            r#"{"t_ms":500,"alpha_deg":0,"beta_deg":0,"gamma_deg":120}"#,
+        ))
+        .unwrap();
+    let reply = phone.read().unwrap();
+    assert!(reply.to_text().unwrap().contains("out of the W3C ranges"), "{reply}");
+    let t0 = Instant::now();
+    loop {
+        assert!(t0.elapsed() < Duration::from_secs(10), "no phone status on the page");
+        let m = page.read().unwrap();
+        let v: serde_json::Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+        let p = &v["data"]["phone"];
+        if v["type"] == "view" && p["samples"] == 20 && p["refused"] == 1 {
+            assert_eq!(p["connected"], true);
+            assert!((p["rate_hz"].as_f64().unwrap() - 50.0).abs() < 1e-6);
+            assert!(p["tilt_from_upright_deg"].as_f64().unwrap() < 1e-6, "upright");
+            let q = p["q_world_from_sensor"].as_array().unwrap();
+            let h = std::f64::consts::FRAC_1_SQRT_2;
+            assert!((q[0].as_f64().unwrap() - h).abs() < 1e-9 && (q[1].as_f64().unwrap() - h).abs() < 1e-9);
+            break;
+        }
+    }
+}
