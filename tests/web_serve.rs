@@ -172,3 +172,39 @@ fn phone_readings_reach_the_page() {
         }
     }
 }
+
+#[test]
+fn a_replayed_recording_shows_the_live_sessions_reps() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("s.twrec");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_twistcoach"))
+        .args(["live", "--variation", "seated", "--sensor", "chest=sim:open-imu"])
+        .args(["--sim-speed", "0", "--sim-reps", "2", "--json", "--record"])
+        .arg(&rec)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = Server::start(&["--replay", rec.to_str().unwrap(), "--speed", "50", "--autostart"]);
+    let (mut ws, _) = tungstenite::connect(format!("ws://127.0.0.1:{}/ws", s.port)).unwrap();
+    let mut reps = Vec::new();
+    let t0 = Instant::now();
+    loop {
+        assert!(t0.elapsed() < Duration::from_secs(60), "the replay did not end");
+        let m = ws.read().unwrap();
+        let v: serde_json::Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+        if v["type"] == "event" && v["data"]["type"] == "rep" {
+            reps.push(v["data"].clone());
+        }
+        if v["type"] == "event" && v["data"]["type"] == "session_ended" {
+            break;
+        }
+    }
+    let want = report["reps"].as_array().unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(reps.len(), want.len());
+    for (got, want) in reps.iter().zip(want) {
+        assert_eq!(got["side"], want["side"]);
+        assert!((got["hold_s"].as_f64().unwrap() - want["hold_s"].as_f64().unwrap()).abs() < 1e-9);
+    }
+}
