@@ -163,11 +163,19 @@ pub struct ReplayArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// The variation: supine, seated or standing.
-    #[arg(long, value_name = "V")]
-    pub variation: String,
+    /// A twistcoach recording (`.twrec`, from `live --record`): variation, placements,
+    /// mounting, protocol and caution come from it (flags given here override them).
+    #[arg(
+        value_name = "RECORDING",
+        required_unless_present = "sensors",
+        conflicts_with = "sensors"
+    )]
+    pub recording: Option<PathBuf>,
+    /// The variation: supine, seated or standing (required with --sensor).
+    #[arg(long, value_name = "V", required_unless_present = "recording")]
+    pub variation: Option<String>,
     /// A sensor stream: PLACEMENT=PATH (chest, pelvis, upper-back, sacrum); once or twice.
-    #[arg(long = "sensor", value_name = "PLACEMENT=PATH", required = true)]
+    #[arg(long = "sensor", value_name = "PLACEMENT=PATH")]
     pub sensors: Vec<String>,
     /// How a sensor's axes sit on the body, e.g. "chest=+x:head,+z:out" (default: +y toward
     /// the head, +z out of the body surface).
@@ -188,9 +196,13 @@ pub struct AnalyzeArgs {
     /// Write the body signals (t, primary angle, compensation, flexion; degrees) to this CSV.
     #[arg(long, hide = true, value_name = "CSV")]
     pub dump_signals: Option<PathBuf>,
-    /// Ignore magnetometer columns of raw streams.
-    #[arg(long)]
+    /// Never use magnetometer columns of raw streams (by default they are used only to
+    /// bridge dropouts: heading drift is removed from the rests between reps).
+    #[arg(long, conflicts_with = "mag")]
     pub no_mag: bool,
+    /// Always use magnetometer columns of raw streams (9D heading).
+    #[arg(long)]
+    pub mag: bool,
     /// Estimate orientation causally (as live) instead of from the whole recording.
     #[arg(long)]
     pub causal: bool,
@@ -209,6 +221,13 @@ pub struct DemoArgs {
     /// ground truth (BROAD).
     #[arg(long)]
     pub orientation: bool,
+    /// Fill a history database with N weeks of simulated sessions (simulated sensors,
+    /// analysed by the real analysis; --seed picks the programme) instead.
+    #[arg(long, value_name = "N")]
+    pub weeks: Option<u32>,
+    /// History database for --weeks (default: the platform's data folder).
+    #[arg(long, value_name = "FILE", requires = "weeks")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -253,6 +272,9 @@ pub struct SimulateArgs {
     /// A long session: 10–14 reps over several minutes.
     #[arg(long)]
     pub long: bool,
+    /// Only 2.05–2.3 s still at the start (the minimum the spec allows), the first rep right after.
+    #[arg(long)]
+    pub short_still: bool,
     /// Number of reps (default: drawn).
     #[arg(long)]
     pub reps: Option<usize>,
@@ -312,6 +334,12 @@ pub struct NoteArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoPipeline {
+    Simulated,
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Json,
@@ -340,8 +368,8 @@ pub enum HistoryAction {
         #[command(flatten)]
         notes: NoteArgs,
     },
-    /// Import session reports: files or folders (searched recursively for report JSON).
-    /// A session already in the history is not added twice.
+    /// Import sessions: report JSON files, recordings (analysed on import), or folders
+    /// (searched recursively). A session already in the history is not added twice.
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -365,6 +393,10 @@ pub enum HistoryAction {
         /// Also write each report as JSON into this folder.
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
+        /// simulated: simulate each session's sensors and run the real analysis (about
+        /// 0.2 s a session); direct: write reports straight from the plan (instant).
+        #[arg(long, value_enum, default_value_t = DemoPipeline::Simulated)]
+        pipeline: DemoPipeline,
     },
 }
 

@@ -301,7 +301,16 @@ fn png_size(path: &Path) -> (u32, u32) {
 fn plot_png_and_svg_from_demo_data() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.sqlite");
-    let out = run(&["history", "--db", p(&db), "demo-data", "--weeks", "6"]);
+    let out = run(&[
+        "history",
+        "--db",
+        p(&db),
+        "demo-data",
+        "--weeks",
+        "6",
+        "--pipeline",
+        "direct",
+    ]);
     assert!(out.status.success(), "{:?}", text(&out));
 
     let png_path = dir.path().join("progress.png");
@@ -383,4 +392,21 @@ fn rising_pain_despite_daily_sessions_is_called_out() {
         "{stderr}"
     );
     assert!(stderr.contains("clinician"), "{stderr}");
+}
+
+#[test]
+fn demo_weeks_fills_a_database_through_simulation_and_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let out = run(&["demo", "--weeks", "1", "--db", p(&db)]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("analysed by the real analysis"), "{stdout}");
+    let mut store = Store::open(&db).unwrap();
+    let sessions = store.sessions().unwrap();
+    assert!(sessions.len() >= 7, "{}", sessions.len());
+    for s in &sessions {
+        assert_eq!(s.record.source.kind, "simulated+analyzed");
+        assert!(!s.record.report.reps.is_empty());
+    }
 }

@@ -350,3 +350,80 @@ fn an_unwritable_location_names_the_file() {
     assert!(matches!(err, HistoryError::CannotOpen { .. }), "{err}");
     assert!(err.to_string().contains("--db"));
 }
+
+/// A recording made from a simulated session is imported through the analysis, once.
+#[test]
+fn a_recording_is_analysed_on_import_and_imported_once() {
+    use twistcoach::body::{Placement, Variation};
+    use twistcoach::device::DeviceSample;
+    use twistcoach::record::{self, Record};
+    use twistcoach::simulate::{self, Format};
+    use twistcoach::stream::Samples;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = simulate::Settings::new(Variation::Seated, vec![Placement::Chest], 5, Format::Raw);
+    settings.rate_hz = Some(60.0);
+    settings.with_mag = Some(false);
+    settings.reps = Some(2);
+    let session = simulate::simulate(&settings).unwrap();
+    let streams = session.parsed_streams().unwrap();
+    let Samples::Imu(samples) = &streams[0].1.samples else {
+        panic!("raw stream expected")
+    };
+    let metadata: record::Metadata = serde_json::from_value(serde_json::json!({
+        "schema": "twistcoach.recording/1", "program_version": "0.1.0",
+        "started_utc": "2026-11-20T06:30:00Z", "variation": "seated",
+        "protocol_toml": null, "caution": null,
+        "streams": [{"id": 0, "placement": "chest", "device_kind": "open-imu",
+                     "device_address": null, "device_name": null, "mount": "+y:head,+z:out",
+                     "protocol": null, "rate_hz": 60.0, "calibration": null}]
+    }))
+    .unwrap();
+    let path = dir.path().join("session.twrec");
+    let mut writer = record::writer::create_file(&path, Default::default(), &metadata).unwrap();
+    let t0 = samples[0].t_s;
+    for s in samples {
+        let sample = DeviceSample {
+            device_time_s: None,
+            sequence: None,
+            acc_sensor_mps2: Some(s.acc_sensor_mps2),
+            gyro_sensor_radps: Some(s.gyr_sensor_rps),
+            mag_sensor_ut: None,
+            q_world_from_sensor: None,
+            free_acc_world_mps2: None,
+        };
+        let receive_s = s.t_s - t0;
+        writer
+            .append(
+                &Record::Sample {
+                    stream: 0,
+                    receive_s,
+                    sample,
+                },
+                receive_s,
+            )
+            .unwrap();
+    }
+    writer.finish(samples.last().unwrap().t_s - t0).unwrap();
+
+    let db = db_in(&dir);
+    let readers = import::readers();
+    let (found, skipped) = import::collect_files(&[dir.path().to_path_buf()], &readers).unwrap();
+    assert_eq!(found.len(), 1, "{found:?} {skipped:?}");
+    assert_eq!(readers[found[0].1].kind(), "recording");
+    let record = readers[found[0].1].read(&path).unwrap().remove(0);
+    assert_eq!(record.report.reps.len(), session.report().reps.len());
+    for (ours, truth) in record.report.reps.iter().zip(&session.report().reps) {
+        assert_eq!(ours.side, truth.side);
+        assert!((ours.hold_mean_deg - truth.hold_mean_deg).abs() < 3.0);
+    }
+    assert_eq!(
+        record.started.unix_s,
+        LocalTime::parse("2026-11-20T06:30:00Z").unwrap().unix_s
+    );
+    assert_eq!(record.source.path.as_deref(), Some(path.to_str().unwrap()));
+    let mut store = Store::open(&db).unwrap();
+    assert!(matches!(store.save(&record).unwrap(), SaveOutcome::Inserted { .. }));
+    let again = readers[found[0].1].read(&path).unwrap().remove(0);
+    assert!(matches!(store.save(&again).unwrap(), SaveOutcome::Duplicate { .. }));
+}

@@ -82,24 +82,34 @@ pub fn rest_mask(t_s: &[f64], angle_deg: &[f64]) -> Vec<bool> {
     };
     let mut mask = vec![false; n];
     let mut out = false;
-    let mut out_sum = 0.0; // Signed movement since leaving neutral.
+    // Displacement from the last rest, summed over the movements between still segments
+    // (so drift inside a long still segment does not count), and its extreme while out.
+    let mut disp = 0.0f64;
+    let mut peak = 0.0f64;
     let mut last_rest_level: Option<f64> = None;
     let mut just_returned = true;
     for (k, &(a, b)) in segments.iter().enumerate() {
+        // A movement across a sensor gap has an unreliable size (the rotation during the
+        // gap was not seen).
+        let mut across_gap = false;
         if k > 0 {
             let (pa, pb) = segments[k - 1];
-            let delta = edge_level(a, b, false) - edge_level(pa, pb, true);
-            if !out {
-                if delta.abs() >= OUT_DEG {
-                    out = true;
-                    out_sum = delta;
-                }
-            } else if delta * out_sum < 0.0 && delta.abs() >= BACK_FRACTION * out_sum.abs() {
-                out = false;
-                just_returned = true;
-            } else {
-                out_sum += delta;
+            disp += edge_level(a, b, false) - edge_level(pa, pb, true);
+            across_gap = (pb..a).any(|m| t_s[m + 1] - t_s[m] > GAP_STEP_S);
+        }
+        if !out {
+            if disp.abs() >= OUT_DEG {
+                out = true;
+                peak = disp;
             }
+        } else if disp * peak < 0.0 && disp.abs() >= OUT_DEG.max(0.5 * peak.abs()) && !across_gap {
+            // Straight through neutral to the other side: still out.
+            peak = disp;
+        } else if disp * peak <= 0.0 || disp.abs() < BACK_FRACTION * peak.abs() {
+            out = false;
+            just_returned = true;
+        } else if disp.abs() > peak.abs() {
+            peak = disp;
         }
         if out {
             continue;
@@ -112,6 +122,7 @@ pub fn rest_mask(t_s: &[f64], angle_deg: &[f64]) -> Vec<bool> {
             }
             last_rest_level = Some(edge_level(a, b, true));
             just_returned = false;
+            disp = 0.0;
         }
     }
     mask
@@ -179,6 +190,36 @@ pub fn unwrap_deg(angle_deg: &[f64]) -> Vec<f64> {
     out
 }
 
+/// A sensor gap longer than this between two rests is where the heading jumped, s: the
+/// gyroscope saw nothing of the rotation during it.
+pub const GAP_STEP_S: f64 = 0.5;
+
+/// The gaps (start, end) longer than [`GAP_STEP_S`] in a stream's own times.
+pub fn gaps(t_s: &[f64]) -> Vec<(f64, f64)> {
+    t_s.windows(2)
+        .filter(|w| w[1] - w[0] > GAP_STEP_S)
+        .map(|w| (w[0], w[1]))
+        .collect()
+}
+
+/// The drift at `t`: piecewise-linear between anchors (constant beyond the ends), except
+/// that between two anchors with sensor gaps between them, the drift changes only across
+/// the gaps, shared in proportion to their durations (a rotation lost in a dropout is a
+/// jump, not a slow drift).
+pub fn drift_at_with_gaps(anchors: &[(f64, f64)], gaps: &[(f64, f64)], t: f64) -> f64 {
+    let i = anchors.partition_point(|a| a.0 < t);
+    if i > 0 && i < anchors.len() {
+        let (a, b) = (anchors[i - 1], anchors[i]);
+        let inside: Vec<(f64, f64)> = gaps.iter().copied().filter(|g| g.0 >= a.0 && g.1 <= b.0).collect();
+        let total: f64 = inside.iter().map(|g| g.1 - g.0).sum();
+        if total > 0.0 {
+            let passed: f64 = inside.iter().map(|g| t.clamp(g.0, g.1) - g.0).sum();
+            return a.1 + passed / total * (b.1 - a.1);
+        }
+    }
+    drift_at(anchors, t)
+}
+
 /// Piecewise-linear interpolation of anchors (constant beyond the ends).
 pub fn drift_at(anchors: &[(f64, f64)], t: f64) -> f64 {
     if anchors.is_empty() {
@@ -201,11 +242,12 @@ pub fn remove_heading_drift(
     q_world_from_sensor: &[Quat],
     cal: &SegmentCalibration,
     rest: &[bool],
+    gaps: &[(f64, f64)],
 ) -> Vec<Quat> {
     let anchors = heading_anchors(t_s, q_world_from_sensor, cal, rest);
     t_s.iter()
         .zip(q_world_from_sensor)
-        .map(|(&t, &q)| Quat::from_axis_angle([0.0, 0.0, 1.0], -drift_at(&anchors, t)) * q)
+        .map(|(&t, &q)| Quat::from_axis_angle([0.0, 0.0, 1.0], -drift_at_with_gaps(&anchors, gaps, t)) * q)
         .collect()
 }
 
@@ -246,7 +288,7 @@ mod tests {
             .iter()
             .map(|a| Quat::from_axis_angle([0.0, 0.0, 1.0], a.to_radians()))
             .collect();
-        let fixed = remove_heading_drift(&t, &q, &cal, &rest);
+        let fixed = remove_heading_drift(&t, &q, &cal, &rest, &[]);
         for (i, &ti) in t
             .iter()
             .enumerate()
@@ -256,6 +298,15 @@ mod tests {
             let yaw = twist_angle_rad(fixed[i], [0.0, 0.0, 1.0]).to_degrees();
             assert_abs_diff_eq!(yaw, truth(ti), epsilon = 1.0);
         }
+    }
+
+    #[test]
+    fn a_dropout_between_rests_is_a_step() {
+        let anchors = [(0.0, 0.0), (20.0, 10.0)];
+        let gaps = [(8.0, 10.5)];
+        assert_eq!(drift_at_with_gaps(&anchors, &gaps, 5.0), 0.0);
+        assert_eq!(drift_at_with_gaps(&anchors, &gaps, 12.0), 10.0);
+        assert_eq!(drift_at_with_gaps(&anchors, &[], 5.0), 2.5);
     }
 
     #[test]
@@ -285,7 +336,7 @@ mod tests {
             q_sensor_from_body: Quat::IDENTITY,
         };
         let rest = vec![true; t.len()];
-        let fixed = remove_heading_drift(&t, &q, &cal, &rest);
+        let fixed = remove_heading_drift(&t, &q, &cal, &rest, &[]);
         for (i, f) in fixed.iter().enumerate().skip(20).take(1900) {
             assert!(
                 f.angle_rad().to_degrees() < 3.0,

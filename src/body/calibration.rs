@@ -237,6 +237,49 @@ impl SegmentCalibration {
     }
 }
 
+/// Rotations since neutral smaller than this do not inform the twist axis, rad.
+const AXIS_MIN_ANGLE_RAD: f64 = 0.35;
+/// The refined axis may differ from the wear convention's by at most this, rad.
+const AXIS_MAX_CORRECTION_RAD: f64 = 0.35;
+
+/// Supine: the head-ward axis from the movement itself. Lying down, gravity gives the
+/// front exactly, but the head-ward direction comes from how the sensor is worn (±15°
+/// about the surface normal), and a twist decomposed about an axis 15° off reads about
+/// 2° short at 70°. The knees-to-the-side rotation is about the true head-ward axis, so
+/// the mean rotation vector of the large rotations since neutral, projected onto the
+/// plane perpendicular to the front, gives the axis; the body frame is turned about the
+/// front axis to match (by at most 20°, and only when there are enough large rotations).
+pub fn refine_twist_axis(cal: &SegmentCalibration, q_world_from_sensor: &[Quat]) -> SegmentCalibration {
+    let mut sum = [0.0f64; 3];
+    let mut count = 0usize;
+    for q in q_world_from_sensor {
+        let d = cal.neutral_from_now(*q).canonical();
+        let v = [d.x, d.y, d.z];
+        let s = crate::frames::norm(v);
+        let angle = 2.0 * s.atan2(d.w);
+        if angle < AXIS_MIN_ANGLE_RAD || s == 0.0 {
+            continue;
+        }
+        // Sign-align with the current head-ward axis (+y).
+        let sign = if v[1] < 0.0 { -1.0 } else { 1.0 };
+        for k in 0..3 {
+            sum[k] += sign * v[k] / s * angle;
+        }
+        count += 1;
+    }
+    if count < 100 {
+        return *cal;
+    }
+    let psi = (-sum[0]).atan2(sum[1]);
+    if !psi.is_finite() || psi.abs() > AXIS_MAX_CORRECTION_RAD {
+        return *cal;
+    }
+    SegmentCalibration {
+        q_world_from_sensor_neutral: cal.q_world_from_sensor_neutral,
+        q_sensor_from_body: cal.q_sensor_from_body * Quat::from_axis_angle([0.0, 0.0, 1.0], psi),
+    }
+}
+
 /// Why a segment could not be calibrated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CalibrationError {
@@ -330,6 +373,30 @@ mod tests {
         assert_abs_diff_eq!(q_wb.rotate([1.0, 0.0, 0.0])[1], -1.0, epsilon = 1e-9);
         let q_now = Quat::from_axis_angle([1.0, 0.0, 0.0], 0.5) * q0;
         assert_abs_diff_eq!(segment_twist_rad(cal.neutral_from_now(q_now)), 0.5, epsilon = 1e-9);
+    }
+
+    #[test]
+    fn supine_twist_axis_is_refined_from_the_reps() {
+        // Lying on the back, sensor worn 12° off about the surface normal: the true head
+        // axis is world +x, the convention's is rotated 12° about world z.
+        let q_wear = crate::body::twist::quat_from_columns([0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]);
+        let q0 = Quat::from_axis_angle([0.0, 0.0, 1.0], 12f64.to_radians()) * q_wear;
+        let cal = calibrate_segment(&[q0], Variation::Supine, Placement::Pelvis, &Mount::default())
+            .unwrap()
+            .unwrap();
+        // Knee drops of ±70° about the true head axis (world +x).
+        let qs: Vec<Quat> = (0..2000)
+            .map(|i| {
+                let a = 70f64.to_radians() * (i as f64 / 2000.0 * std::f64::consts::TAU).sin();
+                Quat::from_axis_angle([1.0, 0.0, 0.0], a) * q0
+            })
+            .collect();
+        let probe = Quat::from_axis_angle([1.0, 0.0, 0.0], 70f64.to_radians()) * q0;
+        let before = segment_twist_rad(cal.neutral_from_now(probe)).to_degrees();
+        let refined = refine_twist_axis(&cal, &qs);
+        let after = segment_twist_rad(refined.neutral_from_now(probe)).to_degrees();
+        assert!((before - 70.0).abs() > 1.0, "the misaligned axis reads {before:.2}°");
+        assert_abs_diff_eq!(after, 70.0, epsilon = 0.05);
     }
 
     #[test]

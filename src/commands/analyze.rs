@@ -17,36 +17,100 @@ fn arg_error(what: &str, msg: String) -> Error {
     BadInput::file(what, Problem::Other(msg)).into()
 }
 
-/// Parse the command line into streams and a configuration (reading the files).
-pub fn prepare(args: &AnalyzeArgs) -> Result<(Vec<SensorStream>, Config)> {
-    let variation = Variation::parse(&args.variation).ok_or_else(|| {
+fn parse_variation(text: &str) -> Result<Variation> {
+    Variation::parse(text).ok_or_else(|| {
         arg_error(
             "--variation",
+            format!("unknown variation `{text}`; expected supine, seated or standing"),
+        )
+    })
+}
+
+fn parse_caution(text: &str, what: &str) -> Result<Caution> {
+    Caution::parse(text).ok_or_else(|| {
+        arg_error(
+            what,
             format!(
-                "unknown variation `{}`; expected supine, seated or standing",
-                args.variation
+                "unknown caution profile `{text}`; expected disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy"
             ),
         )
-    })?;
-    let mut config = Config::new(variation);
+    })
+}
+
+/// Options shared by both kinds of input, on top of `config` (flags override).
+fn apply_flags(args: &AnalyzeArgs, config: &mut Config) -> Result<()> {
     if let Some(c) = &args.caution {
-        config.caution = Some(Caution::parse(c).ok_or_else(|| {
-            arg_error(
-                "--caution",
-                format!(
-                    "unknown caution profile `{c}`; expected disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy"
-                ),
-            )
-        })?);
+        config.caution = Some(parse_caution(c, "--caution")?);
     }
     if let Some(p) = &args.protocol {
         config.protocol = Protocol::read(p)?;
     }
     config.drift_correction = !args.no_drift_correction;
-    config.use_mag = !args.no_mag;
+    config.mag = match (args.no_mag, args.mag) {
+        (true, _) => crate::analysis::MagUse::Never,
+        (false, true) => crate::analysis::MagUse::Always,
+        (false, false) => crate::analysis::MagUse::AcrossDropouts,
+    };
     if args.causal {
         config.orientation = OrientationMode::Causal;
     }
+    Ok(())
+}
+
+/// Streams, configuration and warnings from a recording file.
+fn prepare_recording(path: &Path, args: &AnalyzeArgs) -> Result<(Vec<SensorStream>, Config, Vec<String>)> {
+    let recording = crate::record::read_file(path)?;
+    let mut warnings: Vec<String> = recording.warning().into_iter().collect();
+    let meta = recording
+        .metadata()
+        .ok_or_else(|| BadInput::file(path, Problem::Other("the recording has no metadata record".into())))?;
+    let variation = match &args.variation {
+        Some(v) => parse_variation(v)?,
+        None => meta.variation,
+    };
+    let mut config = Config::new(variation);
+    if let Some(c) = &meta.caution {
+        config.caution = Some(parse_caution(c, &path.display().to_string())?);
+    }
+    if let Some(text) = &meta.protocol_toml {
+        config.protocol = Protocol::from_toml(&path.join("protocol_toml"), text)?;
+    }
+    apply_flags(args, &mut config)?;
+    let recorded =
+        crate::record::to_streams(&recording).map_err(|e| BadInput::file(path, Problem::Other(e.to_string())))?;
+    let mut streams = Vec::new();
+    for r in recorded {
+        warnings.extend(r.warnings);
+        let from_flag = args
+            .mounts
+            .iter()
+            .filter_map(|m| parse_mount_arg(m).ok())
+            .rfind(|(p, _)| *p == r.info.placement);
+        let mount = match from_flag {
+            Some((_, m)) => m,
+            None => parse_mount_arg(&format!("{}={}", r.info.placement.name(), r.info.mount))
+                .map(|(_, m)| m)
+                .map_err(|e| BadInput::file(path, Problem::Other(format!("stream {}: mounting: {e}", r.info.id))))?,
+        };
+        streams.push(SensorStream {
+            placement: r.info.placement,
+            path: PathBuf::from(format!("{}#{}", path.display(), r.info.placement.name())),
+            stream: r.stream,
+            mount,
+        });
+    }
+    Ok((streams, config, warnings))
+}
+
+/// Parse the command line into streams, a configuration and input warnings (reading the
+/// files).
+pub fn prepare(args: &AnalyzeArgs) -> Result<(Vec<SensorStream>, Config, Vec<String>)> {
+    if let Some(path) = &args.recording {
+        return prepare_recording(path, args);
+    }
+    let variation = parse_variation(args.variation.as_deref().unwrap_or_default())?;
+    let mut config = Config::new(variation);
+    apply_flags(args, &mut config)?;
     let mut mounts: Vec<(Placement, Mount)> = Vec::new();
     for m in &args.mounts {
         let (p, mount) = parse_mount_arg(m).map_err(|e| arg_error("--mount", e.to_string()))?;
@@ -95,12 +159,16 @@ pub fn prepare(args: &AnalyzeArgs) -> Result<(Vec<SensorStream>, Config)> {
             mount,
         });
     }
-    Ok((streams, config))
+    Ok((streams, config, Vec::new()))
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
-    let (streams, config) = prepare(args)?;
-    let (report, signals) = analysis::analyze_detailed(&streams, &config)?;
+    let (streams, config, input_warnings) = prepare(args)?;
+    let (mut report, signals) = analysis::analyze_detailed(&streams, &config)?;
+    for w in &input_warnings {
+        eprintln!("twistcoach: warning: {w}");
+    }
+    report.warnings.splice(0..0, input_warnings);
     if let Some(path) = &args.dump_signals {
         dump_signals(path, &signals)?;
     }

@@ -27,6 +27,10 @@ fn stdout_error(source: std::io::Error) -> Error {
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {
+    if let Some(weeks) = args.weeks {
+        let db = super::history::db_path(&args.db)?;
+        return super::history::demo_data(&db, weeks, args.seed, None, crate::cli::DemoPipeline::Simulated);
+    }
     if args.orientation {
         return super::demo_orientation::run();
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{ExportFormat, HistoryAction, HistoryArgs, NoteArgs};
+use crate::cli::{DemoPipeline, ExportFormat, HistoryAction, HistoryArgs, NoteArgs};
 use crate::error::{Error, Result};
 use crate::history::demo::{self, DirectReports, ProgrammeSettings, SessionPipeline};
 use crate::history::import::{self, SessionReader};
@@ -35,7 +35,12 @@ pub fn run(args: &HistoryArgs) -> Result<()> {
         Some(HistoryAction::Note { id, notes }) => note(&db, *id, notes),
         Some(HistoryAction::Import { paths }) => import_paths(&db, paths),
         Some(HistoryAction::Export { format, output }) => export_to(&db, *format, output.as_deref()),
-        Some(HistoryAction::DemoData { weeks, seed, out_dir }) => demo_data(&db, *weeks, *seed, out_dir.as_deref()),
+        Some(HistoryAction::DemoData {
+            weeks,
+            seed,
+            out_dir,
+            pipeline,
+        }) => demo_data(&db, *weeks, *seed, out_dir.as_deref(), *pipeline),
     }
 }
 
@@ -138,13 +143,20 @@ fn list(db: &Path) -> Result<()> {
         );
         return Ok(());
     }
-    print!("{}", format_table(&rows));
-    println!(
-        "{} sessions in {}. Details: `twistcoach history show ID`; plot: `twistcoach plot -o progress.png`.",
+    let text = format!(
+        "{}{} sessions in {}. Details: `twistcoach history show ID`; plot: `twistcoach plot -o progress.png`.\n",
+        format_table(&rows),
         rows.len(),
         db.display()
     );
-    Ok(())
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        // `twistcoach history | head` closes the pipe early: not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn show(db: &Path, id: i64) -> Result<()> {
@@ -194,6 +206,7 @@ fn show(db: &Path, id: i64) -> Result<()> {
         for (i, rep) in r.reps.iter().enumerate() {
             let mut tags: Vec<String> = rep.flags.iter().map(|f| f.spec_name()).collect();
             tags.extend(rep.notes.iter().cloned());
+            tags.extend(rep.cues.iter().map(|c| format!("“{c}”")));
             println!(
                 "  {:>3}  {:<5}  {:>7.1}  {:>6.1}  {:>5.1}  {:>10.1}  {}",
                 i + 1,
@@ -483,19 +496,36 @@ pub fn fill_with_programme(
     Ok((added, duplicates))
 }
 
-fn demo_data(db: &Path, weeks: u32, seed: u64, out_dir: Option<&Path>) -> Result<()> {
+/// `history demo-data` and `demo --weeks N --db FILE`.
+pub fn demo_data(db: &Path, weeks: u32, seed: u64, out_dir: Option<&Path>, pipeline: DemoPipeline) -> Result<()> {
     if weeks == 0 || weeks > 520 {
         return Err(Error::Failed("--weeks must be 1 to 520".into()));
     }
     let mut store = Store::open(db)?;
     let settings = demo_settings(weeks, seed);
-    let mut pipeline = DirectReports::new(seed);
-    let (added, duplicates) = fill_with_programme(&mut store, &settings, &mut pipeline, out_dir)?;
+    let started = std::time::Instant::now();
+    let (added, duplicates, how) = match pipeline {
+        DemoPipeline::Direct => {
+            let mut p = DirectReports::new(seed);
+            let (a, d) = fill_with_programme(&mut store, &settings, &mut p, out_dir)?;
+            (
+                a,
+                d,
+                "written directly from the simulated programme (no signal processing)",
+            )
+        }
+        DemoPipeline::Simulated => {
+            let mut p = crate::history::demo_sim::SimulatedAnalysis::new(seed);
+            let (a, d) = fill_with_programme(&mut store, &settings, &mut p, out_dir)?;
+            (a, d, "simulated sensors (raw IMU, 60 Hz) analysed by the real analysis")
+        }
+    };
     println!(
-        "{added} simulated sessions added ({duplicates} already there) over {weeks} weeks to {}.\n\
-         Reports are made directly from the simulated programme (not yet through simulator + analyze).\n\
+        "{added} simulated sessions added ({duplicates} already there) over {weeks} weeks to {} in {:.1} s.\n\
+         Reports: {how}.\n\
          Next: `twistcoach history --db {0}` or `twistcoach plot --db {0} -o progress.png`.",
-        db.display()
+        db.display(),
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -42,7 +42,7 @@ pub fn run(args: &OrientationArgs) -> Result<()> {
 const WRITE_CHUNK_SAMPLES: usize = 4096;
 
 /// Run the causal filter in this thread while a second one formats and writes the rows it
-/// has finished: on two cores, writing then costs almost no wall time.
+/// has finished, so that writing overlaps filtering when a second core is free.
 fn causal_to_csv(
     samples: &[stream::ImuSample],
     t_text: &[Box<str>],

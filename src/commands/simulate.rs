@@ -88,6 +88,7 @@ pub fn settings_from_args(args: &SimulateArgs) -> Result<simulate::Settings, Bad
     s.with_mag = args.mag;
     s.hard = hard;
     s.long_session = args.long;
+    s.short_still = args.short_still;
     s.reps = args.reps;
     s.max_duration_s = args.max_duration;
     Ok(s)

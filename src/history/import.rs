@@ -1,6 +1,7 @@
 //! Reading sessions from files. Each file kind has a `SessionReader`; `readers()` lists
-//! them. Today: report JSON files (`twistcoach.report/1`, also the side files written when
-//! the database could not be). A recording reader (record + analyze) plugs in here.
+//! them: report JSON files (`twistcoach.report/1`, also the side files written when the
+//! database could not be, and `history export --format json`), and recordings
+//! (`twistcoach.recording/1`, analysed on import).
 //!
 //! Report JSON extensions understood here (all optional; the spec allows extra fields):
 //! `started_at` (RFC 3339 with offset; else the file's modification time), `protocol`,
@@ -30,7 +31,115 @@ pub trait SessionReader {
 
 /// Every reader, tried in order.
 pub fn readers() -> Vec<Box<dyn SessionReader>> {
-    vec![Box::new(ReportJsonReader)]
+    vec![Box::new(ReportJsonReader), Box::new(RecordingReader)]
+}
+
+/// Recordings (`twistcoach.recording/1`, docs/recording-format.md): read the streams and
+/// run the analysis on the whole recording (the refined analysis the spec asks history
+/// to keep), with the recording's variation, caution, protocol and mounts.
+pub struct RecordingReader;
+
+impl SessionReader for RecordingReader {
+    fn kind(&self) -> &'static str {
+        "recording"
+    }
+
+    fn accepts(&self, _path: &Path, head: &[u8]) -> bool {
+        head.starts_with(&crate::record::format::header()[..8])
+    }
+
+    fn read(&self, path: &Path) -> Result<Vec<SessionRecord>, BadInput> {
+        let bytes = std::fs::read(path).map_err(|e| BadInput::file(path, Problem::Missing(e.to_string())))?;
+        let recording = crate::record::reader::read_file(path)?;
+        let meta = recording
+            .metadata()
+            .ok_or_else(|| {
+                bad(
+                    path,
+                    None,
+                    "the recording has no metadata (cut short before the session started)".into(),
+                )
+            })?
+            .clone();
+        let recorded = crate::record::streams::to_streams(&recording).map_err(|e| bad(path, None, e.to_string()))?;
+        let mut config = crate::analysis::Config::new(meta.variation);
+        if let Some(name) = &meta.caution {
+            config.caution = Some(
+                crate::session::protocol::Caution::parse(name)
+                    .ok_or_else(|| bad(path, None, format!("unknown caution profile `{name}` in the metadata")))?,
+            );
+        }
+        if let Some(toml) = &meta.protocol_toml {
+            config.protocol = crate::session::protocol::Protocol::from_toml(path, toml)?;
+        }
+        let mut streams = Vec::new();
+        let mut input_warnings: Vec<String> = recording.warning().into_iter().collect();
+        for r in recorded {
+            input_warnings.extend(r.warnings);
+            let mount = if r.info.mount.trim().is_empty() {
+                crate::body::mount::Mount::default()
+            } else {
+                crate::body::mount::parse_mount_arg(&format!("{}={}", r.info.placement.name(), r.info.mount))
+                    .map_err(|e| {
+                        bad(
+                            path,
+                            None,
+                            format!("stream {}: mount `{}`: {e}", r.info.id, r.info.mount),
+                        )
+                    })?
+                    .1
+            };
+            streams.push(crate::analysis::SensorStream {
+                placement: r.info.placement,
+                path: PathBuf::from(format!("{}#{}", path.display(), r.info.placement.name())),
+                stream: r.stream,
+                mount,
+            });
+        }
+        let mut report = crate::analysis::analyze(&streams, &config)?;
+        report.warnings.extend(input_warnings);
+        let started = match &meta.started_utc {
+            Some(text) => {
+                let utc = LocalTime::parse(text).map_err(|e| bad(path, None, format!("`started_utc`: {e}")))?;
+                // Shown in the local time zone of this machine (the recording stores UTC).
+                LocalTime::from_system(jiff::Timestamp::from_second(utc.unix_s).unwrap_or(jiff::Timestamp::UNIX_EPOCH))
+            }
+            None => std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(LocalTime::from_file_time)
+                .unwrap_or_else(LocalTime::now),
+        };
+        let mut value = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("started_at".into(), serde_json::Value::String(started.to_string()));
+            obj.insert(
+                "program_version".into(),
+                serde_json::Value::String(meta.program_version.clone()),
+            );
+        }
+        let digest = Sha256::digest(&bytes);
+        Ok(vec![SessionRecord {
+            started,
+            report,
+            report_json: value,
+            source: SourceInfo {
+                kind: self.kind().into(),
+                path: Some(path.display().to_string()),
+                // The recording's bytes: the same recording imported twice is one session.
+                content_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+                protocol: meta.protocol_toml.as_ref().map(|t| {
+                    let d = Sha256::digest(t.as_bytes());
+                    format!(
+                        "toml sha256 {}",
+                        d.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()
+                    )
+                }),
+                program_version: Some(meta.program_version.clone()),
+            },
+            user: UserNotes::default(),
+        }])
+    }
 }
 
 /// `twistcoach.report/1` JSON files.

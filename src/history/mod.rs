@@ -7,6 +7,7 @@
 //! reports (`import::SessionReader`).
 
 pub mod demo;
+pub mod demo_sim;
 pub mod export;
 pub mod import;
 pub mod schema;

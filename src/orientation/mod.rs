@@ -262,6 +262,41 @@ mod tests {
         assert!(error_after_hidden_tilt_deg(never) > 40.0);
     }
 
+    mod irregular_streams {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+            /// Any increasing times (jitter, drops, gaps up to 3 s, so the gap restart runs)
+            /// and any plausible readings: every estimate is a finite unit quaternion.
+            #[test]
+            fn estimates_stay_finite_unit_quaternions(
+                rows in proptest::collection::vec(
+                    (prop_oneof![0.001f64..0.05, 0.4f64..3.0], proptest::array::uniform3(-10.0f64..10.0),
+                     proptest::array::uniform3(-20.0f64..20.0), proptest::array::uniform3(-60.0f64..60.0)),
+                    1..300,
+                ),
+                use_mag in any::<bool>(),
+            ) {
+                let mut t_s = 0.0;
+                let samples: Vec<ImuSample> = rows
+                    .iter()
+                    .map(|&(dt_s, gyr, acc, mag)| {
+                        t_s += dt_s;
+                        ImuSample { t_s, acc_sensor_mps2: acc, gyr_sensor_rps: gyr, mag_sensor: Some(mag) }
+                    })
+                    .collect();
+                let settings = Settings { use_mag, ..Settings::default() };
+                for q in estimate_causal(&samples, settings) {
+                    prop_assert!(q.w.is_finite() && q.x.is_finite() && q.y.is_finite() && q.z.is_finite());
+                    prop_assert!((q.norm() - 1.0).abs() < 1e-9, "{:?}", q);
+                }
+            }
+        }
+    }
+
     #[test]
     fn nominal_sample_time_is_exact_for_rounded_regular_times() {
         // "%.2f" times at 100 Hz: the median interval is off by ulps, the span mean is not.

@@ -14,8 +14,17 @@ use crate::stream::ImuSample;
 
 /// Orientation of every sample, forward pass started from a backward pass's end state.
 pub fn estimate_warm_started(samples: &[ImuSample], settings: Settings) -> Vec<Quat> {
+    estimate_warm_started_with(samples, settings, super::vqf_params())
+}
+
+/// As [`estimate_warm_started`], with explicit VQF parameters. `analyze` turns VQF's
+/// rest-bias estimation off for upright twists: a person holding a twist is still enough
+/// for VQF to call it rest, and its bias re-estimates there bend the heading mid-hold
+/// (a bump of up to 5° that no linear drift removal can undo), while the analysis
+/// removes the heading drift from the rests at neutral itself.
+pub fn estimate_warm_started_with(samples: &[ImuSample], settings: Settings, params: super::VqfParams) -> Vec<Quat> {
     let dt = nominal_sample_time_s(samples.iter().map(|s| s.t_s));
-    let mut backward = OrientationFilter::new(dt, settings);
+    let mut backward = OrientationFilter::with_params(dt, settings, params);
     for s in samples.iter().rev() {
         backward.update(&ImuSample {
             t_s: -s.t_s,
@@ -23,7 +32,7 @@ pub fn estimate_warm_started(samples: &[ImuSample], settings: Settings) -> Vec<Q
             ..*s
         });
     }
-    let mut forward = OrientationFilter::new(dt, settings);
+    let mut forward = OrientationFilter::with_params(dt, settings, params);
     let mut state = *backward.vqf.state();
     state.bias = state.bias.map(|b| -b);
     // Low-pass states of the rates restart from the next sample rather than carrying the
@@ -34,7 +43,48 @@ pub fn estimate_warm_started(samples: &[ImuSample], settings: Settings) -> Vec<Q
     state.motion_bias_est_rlp_state = [[f64::NAN; 2]; 9];
     state.motion_bias_est_bias_lp_state = [[f64::NAN; 2]; 2];
     *forward.vqf.state_mut() = state;
-    samples.iter().map(|s| forward.update(s)).collect()
+    let mut out = Vec::with_capacity(samples.len());
+    let mut prev_t: Option<f64> = None;
+    for s in samples {
+        let gap = prev_t.is_some_and(|p| s.t_s - p > SNAP_AFTER_GAP_S);
+        prev_t = Some(s.t_s);
+        if gap {
+            // Whatever turned during the gap is unknown; integrate nothing over it and take
+            // the inclination straight from the accelerometer (heading jumps are the
+            // analysis's to remove, from the rests around the gap).
+            let mut quiet = *s;
+            quiet.gyr_sensor_rps = [0.0; 3];
+            forward.update(&quiet);
+            snap_inclination(&mut forward, s.acc_sensor_mps2);
+            out.push(forward.quat(forward.settings.use_mag && s.mag_sensor.is_some()));
+        } else {
+            out.push(forward.update(s));
+        }
+    }
+    out
+}
+
+/// After a sensor gap longer than this, the inclination is re-taken from gravity, s.
+pub const SNAP_AFTER_GAP_S: f64 = 0.5;
+
+/// Rotate VQF's inclination correction so the accelerometer reads straight up now, and
+/// restart its accelerometer low-pass from the next sample.
+fn snap_inclination(filter: &mut OrientationFilter, acc_sensor_mps2: [f64; 3]) {
+    let st = filter.vqf.state_mut();
+    let to = |q: vqf_rs::Quaternion| Quat::new(q.0, q.1, q.2, q.3);
+    let acc_earth = (to(st.acc_quat) * to(st.gyr_quat)).rotate(acc_sensor_mps2);
+    let n = crate::frames::norm(acc_earth);
+    if n < 1e-6 {
+        return;
+    }
+    let a = acc_earth.map(|v| v / n);
+    // The rotation taking a onto +z: about a × z by acos(a·z).
+    let axis = [a[1], -a[0], 0.0];
+    let angle = a[2].clamp(-1.0, 1.0).acos();
+    let corr = Quat::from_axis_angle(axis, angle);
+    let acc_quat = (corr * to(st.acc_quat)).normalized();
+    st.acc_quat = vqf_rs::Quaternion(acc_quat.w, acc_quat.x, acc_quat.y, acc_quat.z);
+    st.acc_lp_state = [[f64::NAN; 2]; 3];
 }
 
 #[cfg(test)]

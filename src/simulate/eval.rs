@@ -47,7 +47,7 @@ pub fn batch_cases(per_combo: u64, per_hard: u64) -> Vec<Case> {
             }
         }
     }
-    let hard: [(&str, Format); 8] = [
+    let hard: [(&str, Format); 9] = [
         ("bias-steps", Format::Raw),
         ("scale-errors", Format::Raw),
         ("mag-disturbance", Format::Raw),
@@ -56,6 +56,7 @@ pub fn batch_cases(per_combo: u64, per_hard: u64) -> Vec<Case> {
         ("long", Format::Raw),
         ("heading-jumps", Format::Orientation),
         ("skin-motion", Format::Raw),
+        ("short-still", Format::Raw),
     ];
     let mut k = 0usize;
     for (name, format) in hard {
@@ -67,6 +68,8 @@ pub fn batch_cases(per_combo: u64, per_hard: u64) -> Vec<Case> {
             let mut s = Settings::new(v, sensors, seed, format);
             if name == "long" {
                 s.long_session = true;
+            } else if name == "short-still" {
+                s.short_still = true;
             } else {
                 let mut h = HardCases::default();
                 HardCases::parse(name, &mut h);
@@ -712,6 +715,9 @@ mod tests {
             "low-rate",
             "dropouts",
             "long",
+            "heading-jumps",
+            "skin-motion",
+            "short-still",
         ] {
             assert_eq!(cases.iter().filter(|c| c.group == g).count(), 3);
         }

@@ -39,6 +39,8 @@ pub struct Settings {
     pub hard: HardCases,
     /// 10–14 reps over several minutes.
     pub long_session: bool,
+    /// Only 2.05–2.3 s still at the start, the first rep right after it.
+    pub short_still: bool,
     /// Number of reps (None: drawn).
     pub reps: Option<usize>,
     /// Stop adding reps past about this duration.
@@ -59,6 +61,7 @@ impl Settings {
             with_mag: None,
             hard: HardCases::default(),
             long_session: false,
+            short_still: false,
             reps: None,
             max_duration_s: None,
             ideal_sensors: false,
@@ -144,6 +147,7 @@ pub fn simulate(settings: &Settings) -> Result<SimSession, SimError> {
         two_sensors: two,
         reps: settings.reps,
         long_session: settings.long_session,
+        short_still: settings.short_still,
         max_duration_s: settings.max_duration_s,
     };
     let mut attempt = 0u32;
@@ -239,6 +243,7 @@ impl SimSession {
                     "format": match self.settings.format { Format::Raw => "raw", Format::Orientation => "orientation" },
                     "hard_cases": self.settings.hard.names(),
                     "long_session": self.settings.long_session,
+                    "short_still": self.settings.short_still,
                     "attempts": self.attempts,
                     "ambiguities": self.ambiguities,
                     "description": self.scenario,

@@ -63,6 +63,8 @@ pub struct ScenarioOptions {
     /// Number of reps (None: 2–6, or 10–14 for a long session).
     pub reps: Option<usize>,
     pub long_session: bool,
+    /// Only 2.05–2.3 s still at the start (the spec's minimum is 2 s).
+    pub short_still: bool,
     /// Stop adding reps past this duration.
     pub max_duration_s: Option<f64>,
 }
@@ -295,6 +297,7 @@ pub fn draw(rng: &mut Rng, o: &ScenarioOptions) -> Scenario {
         flex: Profile::new(flex_base),
     };
     let still = rng.uniform(2.3, 5.0);
+    let still = if o.short_still { rng.uniform(2.05, 2.3) } else { still };
     description.push(format!("still neutral for {still:.1} s at the start"));
     let mut t = t0 + still;
     p.hold_all(t);
@@ -433,6 +436,7 @@ mod tests {
                     two_sensors: seed % 2 == 0,
                     reps: None,
                     long_session: seed % 5 == 0,
+                    short_still: seed % 3 == 0,
                     max_duration_s: None,
                 };
                 let s = draw(&mut Rng::new(seed), &o);

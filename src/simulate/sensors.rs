@@ -465,6 +465,7 @@ mod tests {
             two_sensors: false,
             reps: Some(2),
             long_session: false,
+            short_still: false,
             max_duration_s: None,
         };
         draw(&mut Rng::new(3), &o).plan

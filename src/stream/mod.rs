@@ -62,8 +62,9 @@ pub fn read_stream(path: &Path) -> Result<Stream, BadInput> {
 
 /// Parse a gzip-compressed stream held in memory: the same result as gunzipping it
 /// (`read_bytes`) and then [`parse_stream`], but a second thread decompresses while this
-/// one parses the chunks of `chunk_bytes` it sends (`csv::parse_chunks`), so on two cores
-/// decompression costs almost no wall time. `path` only names the file in errors.
+/// one parses the chunks of `chunk_bytes` it sends (`csv::parse_chunks`), so that the two
+/// overlap when a second core is free (on the shared 2-vCPU development machine this showed
+/// no gain; `docs/accuracy.md` §4). `path` only names the file in errors.
 pub fn parse_gzip(path: &Path, raw: &[u8], chunk_bytes: usize) -> Result<Stream, BadInput> {
     if raw.is_empty() {
         return Err(BadInput::file(path, Problem::Empty));

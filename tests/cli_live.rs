@@ -1,0 +1,250 @@
+//! Drives the real binary for the live path: `scan` without Bluetooth (exit 2, one line,
+//! quickly), `live --plain` with every simulated device kind → recording → `replay
+//! --json` (the same report as the live run), a simulated disconnect, and a `live`
+//! process killed with SIGKILL mid-session whose recording still reads back and replays.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_twistcoach"))
+}
+
+fn tmp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("twistcoach-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The report the live session stored at the end of its recording.
+fn recorded_report(path: &Path) -> Value {
+    let rec = twistcoach::record::read_file(path).unwrap();
+    let r = twistcoach::source::replay::recorded_report(&rec).expect("the recording holds the live report");
+    serde_json::to_value(r).unwrap()
+}
+
+#[test]
+fn scan_without_bluetooth_exits_2_quickly_with_one_line() {
+    let start = Instant::now();
+    let out = run(&["scan", "--seconds", "1"]);
+    let took = start.elapsed();
+    if Path::new("/run/dbus/system_bus_socket").exists() {
+        // A machine with a system bus may have Bluetooth: only require a clean end.
+        assert!(out.status.code().is_some());
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("Bluetooth is not usable"), "{err}");
+    assert!(err.contains("BlueZ") || err.contains("adapter"), "{err}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+#[test]
+fn live_with_a_real_device_name_but_no_bluetooth_exits_2() {
+    if Path::new("/run/dbus/system_bus_socket").exists() {
+        return;
+    }
+    let out = run(&[
+        "live",
+        "--variation",
+        "seated",
+        "--sensor",
+        "chest=Xsens DOT",
+        "--plain",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Bluetooth is not usable"));
+}
+
+#[test]
+fn bad_sensor_arguments_exit_2() {
+    for (args, needle) in [
+        (vec!["--sensor", "chest=sim:fitbit"], "movella-dot"),
+        (vec!["--sensor", "knee=sim:witmotion"], "placement"),
+        (vec!["--sensor", "pelvis=sim:witmotion"], "chest or upper-back"),
+        (
+            vec!["--sensor", "chest=sim:witmotion", "--sensor", "chest=sim:thingy52"],
+            "twice",
+        ),
+    ] {
+        let mut a = vec!["live", "--variation", "seated", "--plain", "--sim-speed", "0"];
+        a.extend(args);
+        let out = run(&a);
+        assert_eq!(out.status.code(), Some(2), "{a:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(needle), "{a:?}: {}", text(&out.stderr));
+    }
+}
+
+/// Every kind: a fast simulated live session with a recording, then `replay --json`.
+#[test]
+fn every_kind_live_record_replay_gives_the_live_report() {
+    let dir = tmp_dir("kinds");
+    for kind in ["movella-dot", "witmotion", "thingy52", "metamotion", "open-imu"] {
+        let rec = dir.join(format!("{kind}.twrec"));
+        let sensor = format!("chest=sim:{kind}");
+        let out = run(&[
+            "live",
+            "--variation",
+            "seated",
+            "--sensor",
+            &sensor,
+            "--plain",
+            "--sim-speed",
+            "0",
+            "--sim-reps",
+            "2",
+            "--record",
+            rec.to_str().unwrap(),
+        ]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", text(&out.stderr));
+        assert!(stdout.contains("calibrated neutral"), "{kind}: {stdout}");
+        assert!(stdout.contains("cue: stay still 2 s to calibrate"), "{kind}: {stdout}");
+        assert!(stdout.contains("rep "), "{kind}: {stdout}");
+        assert!(stdout.contains("Recording saved to"), "{kind}: {stdout}");
+        let live = recorded_report(&rec);
+        assert!(!live["reps"].as_array().unwrap().is_empty(), "{kind}: {live}");
+
+        let out = run(&["replay", rec.to_str().unwrap(), "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {}", text(&out.stderr));
+        let replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(replayed, live, "{kind}: replay differs from the live report");
+        assert_eq!(replayed["schema"], "twistcoach.report/1");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn two_sensors_with_a_disconnect_reconnect_and_replay_the_same() {
+    let dir = tmp_dir("two");
+    let rec = dir.join("two.twrec");
+    let out = run(&[
+        "live",
+        "--variation",
+        "standing",
+        "--sensor",
+        "chest=sim:witmotion",
+        "--sensor",
+        "pelvis=sim:movella-dot",
+        "--plain",
+        "--sim-speed",
+        "0",
+        "--sim-reps",
+        "2",
+        "--sim-disconnect",
+        "chest@12+3",
+        "--record",
+        rec.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("sensor   chest: disconnected (link lost (simulated))"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("sensor   chest: reconnecting (attempt 3)"), "{stdout}");
+    assert!(stdout.contains("reconnecting, stay where you are"), "{stdout}");
+    let live = recorded_report(&rec);
+    assert_eq!(live["sensors"], serde_json::json!(["chest", "pelvis"]));
+    assert!(
+        live["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with("chest: 1 gap")),
+        "{live}"
+    );
+    let out = run(&["replay", rec.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(replayed, live);
+    // `live --json` prints the same report.
+    let out = run(&[
+        "live",
+        "--variation",
+        "standing",
+        "--sensor",
+        "chest=sim:witmotion",
+        "--sensor",
+        "pelvis=sim:movella-dot",
+        "--json",
+        "--sim-speed",
+        "0",
+        "--sim-reps",
+        "2",
+        "--sim-disconnect",
+        "chest@12+3",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, live);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A real `twistcoach live` process, killed with SIGKILL mid-session: the recording reads
+/// back (with a warning that it was cut short) and replays.
+#[test]
+fn killed_live_process_leaves_a_replayable_recording() {
+    let dir = tmp_dir("kill");
+    let rec = dir.join("killed.twrec");
+    let mut child = bin()
+        .args([
+            "live",
+            "--variation",
+            "seated",
+            "--sensor",
+            "chest=sim:movella-dot",
+            "--sensor",
+            "pelvis=sim:open-imu",
+            "--plain",
+            "--sim-speed",
+            "8",
+            "--sim-reps",
+            "6",
+            "--record",
+            rec.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it run a few simulated seconds past calibration (≥ 3 s of wall time at 8×).
+    std::thread::sleep(Duration::from_millis(3000));
+    assert!(child.try_wait().unwrap().is_none(), "the session ended before the kill");
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+
+    let recording = twistcoach::record::read_file(&rec).unwrap();
+    assert!(!recording.ended_cleanly());
+    assert!(recording.warning().is_some());
+    let notifications = recording
+        .records
+        .iter()
+        .filter(|r| matches!(r, twistcoach::record::Record::Notification { .. }))
+        .count();
+    // 3 s × 8 = 24 simulated s at 60 + 100 Hz, less at most ~1 s of wall time unflushed.
+    assert!(notifications > 1500, "{notifications} notifications survived");
+
+    let out = run(&["replay", rec.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning"), "{}", text(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["schema"], "twistcoach.report/1");
+    assert_eq!(r["sensors"], serde_json::json!(["chest", "pelvis"]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
