@@ -208,3 +208,22 @@ fn a_replayed_recording_shows_the_live_sessions_reps() {
         assert!((got["hold_s"].as_f64().unwrap() - want["hold_s"].as_f64().unwrap()).abs() < 1e-9);
     }
 }
+
+#[test]
+fn the_history_plot_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let s = Server::start(&["--db", db.to_str().unwrap()]);
+    let (code, _, body) = get(s.port, "/plot.svg", None);
+    assert_eq!(code, 404, "no database yet");
+    assert!(body.contains("no history yet"), "{body}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_twistcoach"))
+        .args(["history", "--db", db.to_str().unwrap(), "demo-data"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, headers, body) = get(s.port, "/plot.svg", None);
+    assert_eq!(code, 200);
+    assert!(headers.iter().any(|(k, v)| k == "content-type" && v == "image/svg+xml"));
+    assert!(body.starts_with("<svg") && body.contains("</svg>"));
+}
