@@ -302,3 +302,36 @@ fn page_in_headless_chromium() {
     );
     assert_eq!(last["offline"], false, "the page's own connection stayed up");
 }
+
+#[test]
+#[ignore = "needs chromium; run: cargo test --release --test web_browser -- --ignored"]
+fn phone_page_streams_device_orientation() {
+    let server = Server::start(&["--lan"]);
+    let token = server.token.clone().unwrap();
+    let mut b = Browser::launch();
+    b.navigate(&format!("http://127.0.0.1:{}/phone?token={token}", server.port));
+    // Upright, screen facing south: what a phone worn on the chest reads when facing south.
+    b.call(
+        "DeviceOrientation.setDeviceOrientationOverride",
+        json!({"alpha": 0.0, "beta": 90.0, "gamma": 0.0}),
+    );
+    b.eval("document.getElementById('go').click()");
+    let (mut ws, _) =
+        tungstenite::connect(format!("ws://127.0.0.1:{}/ws?token={token}", server.port)).expect("page WebSocket");
+    let t0 = Instant::now();
+    loop {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no phone readings reached the server"
+        );
+        let m = ws.read().unwrap();
+        let v: Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+        let p = &v["data"]["phone"];
+        if v["type"] == "view" && p["samples"].as_u64().unwrap_or(0) >= 1 {
+            assert_eq!(p["connected"], true);
+            assert!(p["tilt_from_upright_deg"].as_f64().unwrap() < 1.0, "{p}");
+            assert!((p["facing_deg"].as_f64().unwrap().abs() - 180.0).abs() < 1.0, "{p}");
+            break;
+        }
+    }
+}
