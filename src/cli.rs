@@ -433,18 +433,28 @@ pub struct ServeArgs {
     /// A caution profile: disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy.
     #[arg(long, value_name = "NAME")]
     pub caution: Option<String>,
-    /// Simulated sessions: playback speed (1 = real time).
+    /// A simulated sensor, PLACEMENT=sim:KIND (once or twice; default: chest and pelvis
+    /// `sim:open-imu`). Bluetooth sensors: use `twistcoach live`.
+    #[arg(long = "sensor", value_name = "PLACEMENT=DEVICE")]
+    pub sensors: Vec<String>,
+    /// Replay this recording (from `live --record`) instead of simulating.
+    #[arg(long, value_name = "FILE", conflicts_with = "sensors")]
+    pub replay: Option<PathBuf>,
+    /// Playback speed of simulated sensors and replays (1 = real time).
     #[arg(long, default_value_t = 1.0, value_name = "X")]
     pub speed: f64,
-    /// Simulated sessions: seed of the first session.
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
+    /// Simulated sensors: seed of the first session (each new start takes the next).
+    #[arg(long, default_value_t = 1)]
+    pub sim_seed: u64,
+    /// Simulated sensors: number of reps (default: drawn).
+    #[arg(long, value_name = "N")]
+    pub sim_reps: Option<usize>,
+    /// Simulated sensors: an outage, [PLACEMENT@]AT+DURATION in s (repeatable), e.g. chest@30+4.
+    #[arg(long = "sim-disconnect", value_name = "[PLACEMENT@]AT+DUR")]
+    pub sim_disconnects: Vec<String>,
     /// Start a session at once instead of waiting for the page's Start button.
     #[arg(long)]
     pub autostart: bool,
-    /// Simulated sessions: the primary sensor drops out at START s for DURATION s.
-    #[arg(long, value_name = "START+DURATION")]
-    pub sim_outage: Option<String>,
     /// Do not draw the QR code of the LAN URL.
     #[arg(long)]
     pub no_qr: bool,

@@ -89,7 +89,8 @@ fn websocket_streams_a_session_and_takes_start_and_stop() {
     let t0 = Instant::now();
     let (mut angles, mut kinds, mut max_reps) = (Vec::new(), Vec::new(), 0u64);
     let mut caution_limit = None;
-    while t0.elapsed() < Duration::from_secs(60) {
+    let mut done = false;
+    while t0.elapsed() < Duration::from_secs(60) && !(done && kinds.iter().any(|k| k == "session_ended:")) {
         let m = ws.read().unwrap();
         let Ok(text) = m.to_text() else { continue };
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
@@ -103,9 +104,7 @@ fn websocket_streams_a_session_and_takes_start_and_stop() {
                 assert_eq!(d["variation"], "seated");
             }
             max_reps = max_reps.max(d["reps_left"].as_u64().unwrap() + d["reps_right"].as_u64().unwrap());
-            if d["phase"] == "done" {
-                break;
-            }
+            done |= d["phase"] == "done";
         } else if v["type"] == "event" {
             kinds.push(d["type"].as_str().unwrap().to_string() + ":" + d["kind"].as_str().unwrap_or(""));
         }
@@ -137,4 +136,94 @@ fn websocket_streams_a_session_and_takes_start_and_stop() {
         stopped = v["type"] == "view" && v["data"]["phase"] == "stopped";
     }
     assert!(stopped, "stop ended the session");
+}
+
+#[test]
+fn phone_readings_reach_the_page() {
+    let s = Server::start(&[]);
+    let (mut page, _) = tungstenite::connect(format!("ws://127.0.0.1:{}/ws", s.port)).unwrap();
+    let (mut phone, _) = tungstenite::connect(format!("ws://127.0.0.1:{}/ws/phone", s.port)).unwrap();
+    for i in 0..20 {
+        let r = serde_json::json!({"t_ms": f64::from(i) * 20.0, "alpha_deg": 0.0, "beta_deg": 90.0, "gamma_deg": 0.0});
+        phone.send(Message::text(r.to_string())).unwrap();
+    }
+    // A reading out of the W3C ranges is refused with a message.
+    phone
+        .send(Message::text(
+            r#"{"t_ms":500,"alpha_deg":0,"beta_deg":0,"gamma_deg":120}"#,
+        ))
+        .unwrap();
+    let reply = phone.read().unwrap();
+    assert!(reply.to_text().unwrap().contains("out of the W3C ranges"), "{reply}");
+    let t0 = Instant::now();
+    loop {
+        assert!(t0.elapsed() < Duration::from_secs(10), "no phone status on the page");
+        let m = page.read().unwrap();
+        let v: serde_json::Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+        let p = &v["data"]["phone"];
+        if v["type"] == "view" && p["samples"] == 20 && p["refused"] == 1 {
+            assert_eq!(p["connected"], true);
+            assert!((p["rate_hz"].as_f64().unwrap() - 50.0).abs() < 1e-6);
+            assert!(p["tilt_from_upright_deg"].as_f64().unwrap() < 1e-6, "upright");
+            let q = p["q_world_from_sensor"].as_array().unwrap();
+            let h = std::f64::consts::FRAC_1_SQRT_2;
+            assert!((q[0].as_f64().unwrap() - h).abs() < 1e-9 && (q[1].as_f64().unwrap() - h).abs() < 1e-9);
+            break;
+        }
+    }
+}
+
+#[test]
+fn a_replayed_recording_shows_the_live_sessions_reps() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("s.twrec");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_twistcoach"))
+        .args(["live", "--variation", "seated", "--sensor", "chest=sim:open-imu"])
+        .args(["--sim-speed", "0", "--sim-reps", "2", "--json", "--record"])
+        .arg(&rec)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = Server::start(&["--replay", rec.to_str().unwrap(), "--speed", "50", "--autostart"]);
+    let (mut ws, _) = tungstenite::connect(format!("ws://127.0.0.1:{}/ws", s.port)).unwrap();
+    let mut reps = Vec::new();
+    let t0 = Instant::now();
+    loop {
+        assert!(t0.elapsed() < Duration::from_secs(60), "the replay did not end");
+        let m = ws.read().unwrap();
+        let v: serde_json::Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+        if v["type"] == "event" && v["data"]["type"] == "rep" {
+            reps.push(v["data"].clone());
+        }
+        if v["type"] == "event" && v["data"]["type"] == "session_ended" {
+            break;
+        }
+    }
+    let want = report["reps"].as_array().unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(reps.len(), want.len());
+    for (got, want) in reps.iter().zip(want) {
+        assert_eq!(got["side"], want["side"]);
+        assert!((got["hold_s"].as_f64().unwrap() - want["hold_s"].as_f64().unwrap()).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn the_history_plot_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let s = Server::start(&["--db", db.to_str().unwrap()]);
+    let (code, _, body) = get(s.port, "/plot.svg", None);
+    assert_eq!(code, 404, "no database yet");
+    assert!(body.contains("no history yet"), "{body}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_twistcoach"))
+        .args(["history", "--db", db.to_str().unwrap(), "demo-data"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, headers, body) = get(s.port, "/plot.svg", None);
+    assert_eq!(code, 200);
+    assert!(headers.iter().any(|(k, v)| k == "content-type" && v == "image/svg+xml"));
+    assert!(body.starts_with("<svg") && body.contains("</svg>"));
 }

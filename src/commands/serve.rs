@@ -5,32 +5,21 @@
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 
+use crate::body::{Placement, Variation};
 use crate::cli::ServeArgs;
+use crate::device::DeviceKind;
 use crate::error::{BadInput, Error, Problem, Result};
+use crate::record::read_file;
 use crate::session::protocol::Caution;
-use crate::ui::web::driver::{self, SimSettings};
+use crate::source::sim::parse_outage;
+use crate::source::{DeviceSpec, parse_sensor_spec};
+use crate::ui::web::driver::{self, DriverSettings, SessionSource};
 use crate::ui::web::server::{App, router};
 use crate::ui::web::token;
 use crate::ui::web::view::Hub;
 
 fn bad_arg(what: &str, msg: String) -> Error {
     BadInput::file(what, Problem::Other(msg)).into()
-}
-
-/// `START+DURATION` in seconds, e.g. `30+5`.
-pub fn parse_outage(s: &str) -> std::result::Result<(f64, f64), String> {
-    let (a, d) = s
-        .split_once('+')
-        .ok_or_else(|| format!("`{s}`: expected START+DURATION in seconds, e.g. 30+5"))?;
-    let a: f64 = a.trim().parse().map_err(|_| format!("`{s}`: START is not a number"))?;
-    let d: f64 = d
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}`: DURATION is not a number"))?;
-    if !(a.is_finite() && d.is_finite() && a >= 0.0 && d > 0.0) {
-        return Err(format!("`{s}`: START must be ≥ 0 and DURATION > 0"));
-    }
-    Ok((a, d))
 }
 
 /// This machine's address on the local network: the source address the OS would use to
@@ -40,6 +29,39 @@ fn lan_ip() -> Option<IpAddr> {
     s.connect((Ipv4Addr::new(192, 0, 2, 1), 9)).ok()?;
     let ip = s.local_addr().ok()?.ip();
     (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
+}
+
+/// The simulated sensors of `--sensor` (default: chest and pelvis, `sim:open-imu`).
+fn sim_sensors(args: &[String], variation: Variation) -> Result<Vec<(Placement, DeviceKind)>> {
+    if args.is_empty() {
+        let both = [Placement::Chest, Placement::Pelvis];
+        let order = if variation == Variation::Supine {
+            [both[1], both[0]]
+        } else {
+            both
+        };
+        return Ok(order.iter().map(|p| (*p, DeviceKind::OpenImu)).collect());
+    }
+    let mut out: Vec<(Placement, DeviceKind)> = Vec::new();
+    for a in args {
+        let spec = parse_sensor_spec(a).map_err(|e| bad_arg("--sensor", e))?;
+        let DeviceSpec::Sim(kind) = spec.device else {
+            return Err(bad_arg(
+                "--sensor",
+                format!(
+                    "`{a}`: serve takes simulated sensors (sim:KIND) or --replay; for Bluetooth sensors use `twistcoach live`"
+                ),
+            ));
+        };
+        if out.iter().any(|(p, _)| *p == spec.placement) {
+            return Err(bad_arg(
+                "--sensor",
+                format!("placement `{}` is given twice", spec.placement.name()),
+            ));
+        }
+        out.push((spec.placement, kind));
+    }
+    Ok(out)
 }
 
 /// The QR code of `text` drawn with half-block characters (two modules per line).
@@ -64,15 +86,34 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             )
         })?),
     };
-    let outage = args
-        .sim_outage
-        .as_deref()
-        .map(parse_outage)
-        .transpose()
-        .map_err(|e| bad_arg("--sim-outage", e))?;
     if !(args.speed.is_finite() && args.speed > 0.0) {
         return Err(bad_arg("--speed", "the speed must be a positive number".into()));
     }
+    let source = match &args.replay {
+        Some(path) => SessionSource::Replay {
+            path: path.clone(),
+            recording: read_file(path)?,
+        },
+        None => SessionSource::Sim {
+            sensors: sim_sensors(&args.sensors, args.variation)?,
+            seed: args.sim_seed,
+            reps: args.sim_reps,
+            outages: args
+                .sim_disconnects
+                .iter()
+                .map(|o| parse_outage(o).map_err(|e| bad_arg("--sim-disconnect", e)))
+                .collect::<Result<_>>()?,
+        },
+    };
+    let variation = match &source {
+        SessionSource::Replay { recording, path } => {
+            recording
+                .metadata()
+                .ok_or_else(|| bad_arg(&path.display().to_string(), "the recording has no metadata".into()))?
+                .variation
+        }
+        SessionSource::Sim { .. } => args.variation,
+    };
     let db = match &args.db {
         Some(p) => Some(p.clone()),
         None => crate::history::default_db_path(),
@@ -82,12 +123,13 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     } else {
         None
     };
-    let mut sim = SimSettings::new(args.variation);
-    sim.caution = caution;
-    sim.seed = args.seed;
-    sim.speed = args.speed;
-    sim.outage_s = outage;
-    sim.autostart = args.autostart;
+    let settings = DriverSettings {
+        variation,
+        caution,
+        source,
+        speed: args.speed,
+        autostart: args.autostart,
+    };
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -139,9 +181,9 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             eprintln!("serve: open the URL above in a browser on this machine; Ctrl-C to stop.");
         }
 
-        let (hub, control) = Hub::new(driver::idle_view(&sim));
+        let (hub, control) = Hub::new(driver::idle_view(&settings));
         let app = App::new(hub.clone(), token, db);
-        tokio::spawn(driver::run(hub, control, sim));
+        tokio::spawn(driver::run(hub, control, settings));
         axum::serve(listener, router(app))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -154,15 +196,6 @@ pub fn run(args: &ServeArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn outage_argument() {
-        assert_eq!(parse_outage("30+5"), Ok((30.0, 5.0)));
-        assert!(parse_outage("30").is_err());
-        assert!(parse_outage("-1+5").is_err());
-        assert!(parse_outage("3+0").is_err());
-        assert!(parse_outage("a+1").is_err());
-    }
 
     #[test]
     fn qr_code_renders() {

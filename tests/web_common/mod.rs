@@ -70,10 +70,30 @@ pub fn get(port: u16, path: &str, cookie: Option<&str>) -> (u16, Vec<(String, St
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}Connection: close\r\n\r\n"
     )
     .unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    // Read the head, then Content-Length bytes (some servers keep the connection open).
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut buf = [0u8; 8192];
+    let (head, body) = loop {
+        let n = s.read(&mut buf).unwrap_or(0);
+        raw.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&raw).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_string())
+                })
+                .and_then(|v| v.parse::<usize>().ok());
+            if n == 0 || len.is_some_and(|len| body.len() >= len) {
+                break (head.to_string(), body.to_string());
+            }
+        } else if n == 0 {
+            break (text, String::new());
+        }
+    };
     let mut lines = head.lines();
     let status: u16 = lines
         .next()

@@ -1,109 +1,280 @@
-//! The session behind the page until a real source is chosen: a simulated session
-//! (`simulate`) through the same causal path as `twistcoach demo` (causal orientation,
-//! calibration, live drift removal at rests, the rep/hold state machine, the coach's
-//! cues), played at wall-clock pace (or faster), publishing a [`View`] per sample and a
-//! [`WebEvent`] per cue into the [`Hub`].
+//! The session behind the page: a source (simulated peripherals `sim:KIND`, or a
+//! recording replayed) through the live [`Pipeline`], its [`Snapshot`] turned into a
+//! [`View`] and its [`LiveEvent`]s into [`WebEvent`]s for the [`Hub`].
 //!
-//! It owns pacing, the page's start/stop requests and an optional simulated sensor
-//! outage (to show what the page does when a sensor drops out). It must not decide what
-//! a rep or a cue is: that is `session::extract` and `session::coach`.
+//! It owns the page's start/stop requests and the translation to the page's JSON. It
+//! must not analyse anything: reps, holds, cues and sensor states are the pipeline's.
 
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use super::view::{Control, Hub, SensorView, TargetsView, View, WebEvent};
-use crate::analysis::live_drift::{self, LiveDrift};
-use crate::analysis::{self, Config, OrientationMode, SensorStream};
-use crate::body::mount::Mount;
 use crate::body::{Placement, Variation};
-use crate::session::coach::{self, Coach, CueKind};
-use crate::session::extract::{Event, Sample, State};
+use crate::device::DeviceKind;
+use crate::live::{Cue, LiveEvent, Output, Phase, Pipeline, SensorSetup, Settings, Snapshot};
+use crate::record::Recording;
 use crate::session::protocol::Caution;
-use crate::simulate::{self, Format};
+use crate::session::report::Side;
+use crate::source::replay::ReplaySource;
+use crate::source::sim::{Outage, SimSession, SimSettings, SimSource};
+use crate::source::{BackoffSettings, ConnectionState, Source, SourceEvent};
+use crate::ui::{connection_words, side_word};
 
-/// How the simulated sessions are made and played.
+/// Where the page's sessions come from.
 #[derive(Debug, Clone)]
-pub struct SimSettings {
+pub enum SessionSource {
+    /// Simulated peripherals sending their device's real notifications.
+    Sim {
+        sensors: Vec<(Placement, DeviceKind)>,
+        seed: u64,
+        reps: Option<usize>,
+        outages: Vec<Outage>,
+    },
+    /// A recording (`live --record`), replayed through the same pipeline.
+    Replay { path: PathBuf, recording: Recording },
+}
+
+/// How the sessions are made and played.
+#[derive(Debug, Clone)]
+pub struct DriverSettings {
     pub variation: Variation,
     pub caution: Option<Caution>,
-    /// Seed of the first session; each new start uses the next seed.
-    pub seed: u64,
+    pub source: SessionSource,
     /// Playback speed (1 = real time).
     pub speed: f64,
-    pub reps: usize,
-    pub rate_hz: f64,
-    /// A simulated outage of the primary sensor: (start after the session's start, s;
-    /// duration, s).
-    pub outage_s: Option<(f64, f64)>,
-    /// Start a session at once (without waiting for the page's start button).
+    /// Start a session at once (without waiting for the page's Start button).
     pub autostart: bool,
 }
 
-impl SimSettings {
-    pub fn new(variation: Variation) -> SimSettings {
-        SimSettings {
-            variation,
-            caution: None,
-            seed: 7,
-            speed: 1.0,
-            reps: 4,
-            rate_hz: 50.0,
-            outage_s: None,
-            autostart: false,
+/// Views are published at most this often (wall clock): the page redraws at this rate.
+const VIEW_EVERY: Duration = Duration::from_millis(50);
+
+fn phase_words(p: Phase) -> (&'static str, Option<Side>) {
+    match p {
+        Phase::Calibrating => ("calibrating", None),
+        Phase::Neutral => ("neutral", None),
+        Phase::Turning(s) => ("turning", Some(s)),
+        Phase::Holding(s) => ("holding", Some(s)),
+        Phase::Returning(s) => ("returning", Some(s)),
+    }
+}
+
+/// The page's view of a pipeline snapshot.
+pub fn view_of(s: &Snapshot, rep_min_deg: f64, source: &str, caution: Option<Caution>, running: bool) -> View {
+    let (phase, side) = phase_words(s.phase);
+    View {
+        running,
+        source: source.to_string(),
+        variation: s.variation.name().to_string(),
+        caution: caution.map(|c| c.name().to_string()),
+        targets: TargetsView::new(&s.targets, rep_min_deg),
+        t_s: s.t_s,
+        primary_deg: s.primary_deg,
+        compensation_deg: s.compensation_deg,
+        phase: phase.to_string(),
+        side: side.map(|x| side_word(x).to_string()),
+        held_s: s.held_s,
+        hold_to_go_s: s.hold_to_go_s(),
+        reps_left: s.reps_left,
+        reps_right: s.reps_right,
+        cue: s.cue.text(),
+        sensors: s
+            .sensors
+            .iter()
+            .map(|x| SensorView {
+                placement: x.placement.name().to_string(),
+                kind: x.kind.name().to_string(),
+                connection: connection_words(&x.connection),
+                connected: x.connection == ConnectionState::Connected,
+                rate_hz: x.rate_hz,
+                samples: x.samples,
+                battery_percent: x.battery_percent,
+            })
+            .collect(),
+        phone: None,
+    }
+}
+
+/// What kind of cue, for the page's voice: see [`WebEvent::Cue`].
+pub fn cue_kind(c: &Cue) -> &'static str {
+    match c {
+        Cue::Connecting { .. } => "connecting",
+        Cue::Reconnecting { .. } => "sensor_lost",
+        Cue::Calibrate => "calibrate",
+        Cue::Turn { other_side: true, .. } => "other_side",
+        Cue::Turn { .. } => "turn",
+        Cue::Slower => "slow_down",
+        Cue::EaseOff => "ease_off",
+        Cue::Hold => "hold",
+        Cue::ReturnToCentre => "release",
+        Cue::Done => "done",
+    }
+}
+
+/// The page's events for a pipeline event. `lost` remembers which sensors dropped out.
+pub fn web_events(e: &LiveEvent, lost: &mut BTreeSet<&'static str>) -> Vec<WebEvent> {
+    match e {
+        LiveEvent::Connection { placement, state } => {
+            let name = placement.name();
+            match state {
+                ConnectionState::Disconnected { .. } | ConnectionState::Ended { .. } if lost.insert(name) => {
+                    vec![WebEvent::Warning {
+                        text: format!("{name} sensor: {}", connection_words(state)),
+                    }]
+                }
+                ConnectionState::Connected if lost.remove(name) => vec![WebEvent::Cue {
+                    t_s: None,
+                    kind: "sensor_back".into(),
+                    text: format!("{name} sensor back"),
+                }],
+                _ => Vec::new(),
+            }
+        }
+        LiveEvent::Calibrated { t_s, warning, .. } => {
+            let mut v = vec![WebEvent::Calibrated { t_s: *t_s }];
+            if let Some(w) = warning {
+                v.push(WebEvent::Warning { text: w.clone() });
+            }
+            v
+        }
+        LiveEvent::Cue { t_s, cue } => vec![WebEvent::Cue {
+            t_s: *t_s,
+            kind: cue_kind(cue).into(),
+            text: cue.text(),
+        }],
+        LiveEvent::HoldStarted { t_s, side } => vec![WebEvent::HoldStarted {
+            t_s: *t_s,
+            side: side_word(*side).into(),
+        }],
+        LiveEvent::HoldComplete { t_s, side } => vec![WebEvent::HoldComplete {
+            t_s: *t_s,
+            side: side_word(*side).into(),
+        }],
+        LiveEvent::Rep(r) => vec![WebEvent::Rep {
+            side: side_word(r.side).into(),
+            hold_s: r.hold_s,
+            peak_deg: r.peak_deg,
+            flags: r
+                .flags
+                .iter()
+                .filter_map(|f| serde_json::to_value(f).ok()?.as_str().map(String::from))
+                .collect(),
+        }],
+        LiveEvent::Warning(w) => vec![WebEvent::Warning { text: w.clone() }],
+    }
+}
+
+/// One session ready to run.
+struct Built {
+    pipeline: Pipeline,
+    sources: Vec<Box<dyn Source>>,
+    /// The source in words.
+    what: String,
+    rep_min_deg: f64,
+    caution: Option<Caution>,
+}
+
+/// The pipeline and its sources for one session.
+fn build(s: &DriverSettings) -> Result<Built, String> {
+    let speed = Some(s.speed);
+    match &s.source {
+        SessionSource::Sim {
+            sensors,
+            seed,
+            reps,
+            outages,
+        } => {
+            let mut settings = Settings::new(s.variation);
+            settings.caution = s.caution;
+            let mut setups = Vec::new();
+            for (p, kind) in sensors {
+                let info = kind.info();
+                let (_, mount) = crate::body::mount::parse_mount_arg(&format!("{}={}", p.name(), info.mount))
+                    .map_err(|e| format!("registry mount of {kind}: {e}"))?;
+                setups.push(SensorSetup {
+                    placement: *p,
+                    kind: *kind,
+                    mount,
+                    rate_hz: info.default_rate_hz,
+                });
+            }
+            let rep_min_deg = settings.protocol.rep_min_deg;
+            let pipeline = Pipeline::new(setups, settings).map_err(|e| e.to_string())?;
+            let sim = SimSession::build(&SimSettings {
+                variation: s.variation,
+                sensors: sensors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (p, k))| (i as u16, *p, *k))
+                    .collect(),
+                two_sensors: sensors.len() == 2,
+                seed: *seed,
+                reps: *reps,
+                max_duration_s: None,
+                outages: outages.clone(),
+                backoff: BackoffSettings::default(),
+            });
+            let names: Vec<String> = sensors
+                .iter()
+                .map(|(p, k)| format!("{}=sim:{}", p.name(), k.name()))
+                .collect();
+            let what = format!(
+                "simulated sensors {} (seed {seed}), {}× speed",
+                names.join(" "),
+                s.speed
+            );
+            Ok(Built {
+                pipeline,
+                sources: vec![Box::new(SimSource::new(&sim, speed))],
+                what,
+                rep_min_deg,
+                caution: s.caution,
+            })
+        }
+        SessionSource::Replay { path, recording } => {
+            let meta = recording
+                .metadata()
+                .ok_or_else(|| format!("{}: the recording has no metadata", path.display()))?;
+            let pipeline = crate::commands::replay::pipeline_for(path, meta).map_err(|e| e.to_string())?;
+            let what = format!("replay of {}, {}× speed", path.display(), s.speed);
+            let rep_min_deg = match &meta.protocol_toml {
+                Some(t) => crate::session::protocol::Protocol::from_toml(path, t).map_err(|e| e.to_string())?,
+                None => crate::session::protocol::Protocol::default(),
+            }
+            .rep_min_deg;
+            Ok(Built {
+                pipeline,
+                sources: vec![Box::new(ReplaySource::new(recording, speed))],
+                what,
+                rep_min_deg,
+                caution: meta.caution.as_deref().and_then(Caution::parse),
+            })
         }
     }
 }
 
-/// The calibration window shown before the coaching starts, s.
-const CALIBRATION_S: f64 = 2.0;
-/// Views are published at most this often (the page redraws at this rate), s.
-const VIEW_EVERY_S: f64 = 0.05;
-
-fn side_name(sign: f64) -> String {
-    if sign >= 0.0 { "left" } else { "right" }.to_string()
-}
-
-fn placements(v: Variation) -> Vec<Placement> {
-    match v {
-        Variation::Supine => vec![Placement::Pelvis, Placement::Chest],
-        _ => vec![Placement::Chest, Placement::Pelvis],
-    }
-}
-
-/// The idle view for a variation (targets shown before a session starts).
-pub fn idle_view(s: &SimSettings) -> View {
-    let config = Config::new(s.variation);
-    let targets = config.protocol.targets(s.variation, s.caution);
-    View {
-        running: false,
-        source: "simulated sessions (press Start)".into(),
-        variation: s.variation.name().into(),
-        caution: s.caution.map(|c| c.name().to_string()),
-        targets: TargetsView::new(&targets, config.protocol.rep_min_deg),
-        phase: "idle".into(),
-        cue: "press Start".into(),
-        ..View::default()
-    }
-}
-
-fn cue_kind(kind: CueKind, text: &str) -> &'static str {
-    match kind {
-        CueKind::Turn if text.contains("other side") => "other_side",
-        CueKind::Turn => "turn",
-        CueKind::SlowDown => "slow_down",
-        CueKind::EaseOff => "ease_off",
-        CueKind::Hold => "hold",
-        CueKind::Countdown => "countdown",
-        CueKind::HoldComplete => "hold_complete",
-        CueKind::Release => "release",
-        CueKind::RepDone => "rep_done",
+/// The view before any session: the variation's targets.
+pub fn idle_view(s: &DriverSettings) -> View {
+    match build(s) {
+        Ok(b) => {
+            let mut v = view_of(b.pipeline.snapshot(), b.rep_min_deg, &b.what, b.caution, false);
+            v.phase = "idle".into();
+            v.cue = "press Start".into();
+            v
+        }
+        Err(e) => View {
+            phase: "idle".into(),
+            cue: format!("cannot start: {e}"),
+            ..View::default()
+        },
     }
 }
 
 /// Run forever: wait for a start, play a session, repeat.
-pub async fn run(hub: Hub, mut control: mpsc::Receiver<Control>, mut settings: SimSettings) {
+pub async fn run(hub: Hub, mut control: mpsc::Receiver<Control>, mut settings: DriverSettings) {
     let mut pending = settings.autostart.then_some(Control::Start {
         variation: None,
         caution: None,
@@ -128,241 +299,141 @@ pub async fn run(hub: Hub, mut control: mpsc::Receiver<Control>, mut settings: S
             None => {}
         }
         pending = play(&hub, &mut control, &settings).await;
-        settings.seed += 1;
+        if let SessionSource::Sim { seed, .. } = &mut settings.source {
+            *seed += 1;
+        }
     }
 }
 
-/// Play one session; returns a control request that interrupted it (a new start).
-async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &SimSettings) -> Option<Control> {
-    let mut view = idle_view(s);
-    view.running = true;
-    view.phase = "calibrating".into();
-    view.cue = "preparing the simulated session…".into();
-    view.source = format!(
-        "simulated {} session, seed {}, {}× speed",
-        s.variation.name(),
-        s.seed,
-        s.speed
-    );
-    hub.view.send_replace(view.clone());
-
-    let prepared = {
-        let s = s.clone();
-        tokio::task::spawn_blocking(move || prepare(&s)).await
-    };
-    let (samples, config) = match prepared {
-        Ok(Ok(x)) => x,
-        Ok(Err(e)) => {
-            hub.event(WebEvent::Warning { text: e });
-            view.running = false;
-            view.phase = "idle".into();
-            hub.view.send_replace(view);
-            return None;
-        }
+/// Play one session; returns a start request that interrupted it.
+async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettings) -> Option<Control> {
+    let Built {
+        mut pipeline,
+        sources,
+        what,
+        rep_min_deg: rep_min,
+        caution,
+    } = match build(s) {
+        Ok(x) => x,
         Err(e) => {
-            hub.event(WebEvent::Warning {
-                text: format!("the simulation stopped: {e}"),
-            });
+            hub.event(WebEvent::Warning { text: e });
             return None;
         }
     };
-    let targets = config.protocol.targets(s.variation, s.caution);
-    let mut sensors: Vec<SensorView> = placements(s.variation)
-        .into_iter()
-        .map(|p| SensorView {
-            placement: p.name().into(),
-            kind: "simulated raw IMU".into(),
-            connection: "connected".into(),
-            connected: true,
-            rate_hz: s.rate_hz,
-            samples: 0,
-            battery_percent: None,
-        })
-        .collect();
-    let mut extractor = State::new(config.extract);
-    let mut coach = Coach::new(coach::Settings::new(s.variation, targets));
-    let mut drift = LiveDrift::new(live_drift::Settings::default());
-    let (mut events, mut cues) = (Vec::new(), Vec::new());
-    let t0 = samples.first().map_or(0.0, |x| x.t_s);
-    let wall0 = Instant::now();
-    let speed = s.speed.max(0.01);
-    let mut hold_since: Option<f64> = None;
-    let mut side: Option<String> = None;
-    let mut in_outage = false;
-    let mut calibrated = false;
-    let mut last_view_s = f64::NEG_INFINITY;
-    view.cue = "calibrating: stay still".into();
-    hub.event(WebEvent::Cue {
-        t_s: Some(t0),
-        kind: "calibrate".into(),
-        text: "calibrating, stay still".into(),
-    });
-
-    for mut sample in samples {
-        let due = wall0 + Duration::from_secs_f64((sample.t_s - t0) / speed);
+    let (tx, mut rx) = mpsc::channel::<Option<SourceEvent>>(4096);
+    let n_sources = sources.len();
+    let mut tasks = Vec::new();
+    for mut src in sources {
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            while let Some(e) = src.next_event().await {
+                if tx.send(Some(e)).await.is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(None).await;
+        }));
+    }
+    drop(tx);
+    hub.view
+        .send_replace(view_of(pipeline.snapshot(), rep_min, &what, caution, true));
+    let mut out = Output::default();
+    let mut lost = BTreeSet::new();
+    let mut done = 0;
+    let mut last_view = Instant::now();
+    let mut interrupt = None;
+    loop {
         tokio::select! {
-            () = tokio::time::sleep_until(due) => {}
+            e = rx.recv() => match e {
+                Some(Some(e)) => pipeline.update(&e, &mut out),
+                Some(None) => {
+                    done += 1;
+                    if done >= n_sources { break; }
+                }
+                None => break,
+            },
             c = control.recv() => {
-                let interrupt = c.filter(|c| matches!(c, Control::Start { .. }));
-                end(hub, &mut view, &coach, "stopped");
-                return interrupt;
+                interrupt = c.filter(|c| matches!(c, Control::Start { .. }));
+                break;
             }
         }
-        let rel_s = sample.t_s - t0;
-        view.t_s = Some(sample.t_s);
-        let outage = s.outage_s.is_some_and(|(a, d)| rel_s >= a && rel_s < a + d);
-        if outage != in_outage {
-            in_outage = outage;
-            let name = sensors[0].placement.clone();
-            if outage {
-                sensors[0].connection = "disconnected (simulated outage): reconnecting".into();
-                sensors[0].connected = false;
-                sensors[0].rate_hz = 0.0;
-                view.cue = format!("{name} sensor lost: reconnecting, stay where you are");
-                view.primary_deg = None;
-                hub.event(WebEvent::Cue {
-                    t_s: Some(sample.t_s),
-                    kind: "sensor_lost".into(),
-                    text: view.cue.clone(),
-                });
-            } else {
-                sensors[0].connection = "connected".into();
-                sensors[0].connected = true;
-                sensors[0].rate_hz = s.rate_hz;
-                hub.event(WebEvent::Cue {
-                    t_s: Some(sample.t_s),
-                    kind: "sensor_back".into(),
-                    text: format!("{name} sensor back"),
-                });
+        out.samples.clear();
+        for e in out.events.drain(..) {
+            for w in web_events(&e, &mut lost) {
+                hub.event(w);
             }
         }
-        if outage {
-            sensors[1].samples += 1;
-            view.sensors = sensors.clone();
-            hub.view.send_replace(view.clone());
-            continue;
-        }
-        for x in sensors.iter_mut() {
-            x.samples += 1;
-        }
-        view.sensors = sensors.clone();
-        if rel_s < CALIBRATION_S {
-            view.phase = "calibrating".into();
-            view.primary_deg = None;
-        } else {
-            if !calibrated {
-                calibrated = true;
-                view.phase = "neutral".into();
-                hub.event(WebEvent::Calibrated { t_s: sample.t_s });
-            }
-            events.clear();
-            cues.clear();
-            sample.angle_deg = drift.update(sample.t_s, sample.angle_deg);
-            extractor.update(sample, &mut events);
-            coach.update(&sample, &events, &mut cues);
-            view.primary_deg = Some(sample.angle_deg);
-            view.compensation_deg = sample.compensation_deg;
-            for e in &events {
-                match e {
-                    Event::Neutral { .. } => {
-                        view.phase = "neutral".into();
-                        side = None;
-                        hold_since = None;
-                    }
-                    Event::Turning { sign, .. } => {
-                        view.phase = "turning".into();
-                        side = Some(side_name(*sign));
-                    }
-                    Event::Holding { t_s, .. } => {
-                        view.phase = "holding".into();
-                        hold_since = Some(*t_s);
-                        hub.event(WebEvent::HoldStarted {
-                            t_s: *t_s,
-                            side: side.clone().unwrap_or_default(),
-                        });
-                    }
-                    Event::Returning { .. } => {
-                        view.phase = "returning".into();
-                        hold_since = None;
-                    }
-                    Event::Rep(r) => hub.event(WebEvent::Rep {
-                        side: side_name(r.sign),
-                        hold_s: r.hold_s(),
-                        peak_deg: r.peak_deg,
-                        flags: Vec::new(),
-                    }),
-                }
-            }
-            for c in &cues {
-                let kind = cue_kind(c.kind, &c.text);
-                if c.kind == CueKind::HoldComplete {
-                    hub.event(WebEvent::HoldComplete {
-                        t_s: c.t_s,
-                        side: side.clone().unwrap_or_default(),
-                    });
-                }
-                view.cue = c.text.clone();
-                hub.event(WebEvent::Cue {
-                    t_s: Some(c.t_s),
-                    kind: kind.into(),
-                    text: c.text.clone(),
-                });
-            }
-        }
-        view.side = side.clone();
-        view.held_s = hold_since.map_or(0.0, |h| sample.t_s - h);
-        view.hold_to_go_s = coach.hold_to_go_s(sample.t_s);
-        (view.reps_left, view.reps_right) = coach.reps_per_side();
-        if sample.t_s - last_view_s >= VIEW_EVERY_S * speed {
-            last_view_s = sample.t_s;
-            hub.view.send_replace(view.clone());
+        if last_view.elapsed() >= VIEW_EVERY {
+            last_view = Instant::now();
+            hub.view
+                .send_replace(view_of(pipeline.snapshot(), rep_min, &what, caution, true));
         }
     }
-    events.clear();
-    extractor.finish(&mut events);
-    end(hub, &mut view, &coach, "done");
-    None
-}
-
-fn end(hub: &Hub, view: &mut View, coach: &Coach, phase: &str) {
-    let (l, r) = coach.reps_per_side();
-    view.running = false;
-    view.phase = phase.into();
-    view.side = None;
-    view.hold_to_go_s = None;
-    view.cue = format!("session over: {l} left and {r} right reps");
-    for x in view.sensors.iter_mut() {
-        x.connection = "session ended".into();
-        x.connected = false;
-        x.rate_hz = 0.0;
+    for t in tasks {
+        t.abort();
     }
-    hub.event(WebEvent::SessionEnded { text: view.cue.clone() });
-    hub.view.send_replace(view.clone());
+    let report = pipeline.finish(&mut out);
+    for e in out.events.drain(..) {
+        for w in web_events(&e, &mut lost) {
+            hub.event(w);
+        }
+    }
+    let mut v = view_of(pipeline.snapshot(), rep_min, &what, caution, false);
+    v.side = None;
+    v.hold_to_go_s = None;
+    v.phase = if interrupt.is_some() || done < n_sources {
+        "stopped"
+    } else {
+        "done"
+    }
+    .into();
+    v.cue = match &report {
+        Ok(r) => {
+            let l = r.reps.iter().filter(|x| x.side == Side::Left).count();
+            format!("session over: {l} left and {} right reps", r.reps.len() - l)
+        }
+        Err(e) => format!("session over ({e})"),
+    };
+    hub.event(WebEvent::SessionEnded { text: v.cue.clone() });
+    hub.view.send_replace(v);
+    interrupt
 }
 
-/// Simulate the session and run it through causal orientation and calibration: the
-/// body-angle samples a live pipeline would see, in order.
-fn prepare(s: &SimSettings) -> Result<(Vec<Sample>, Config), String> {
-    let mut sim = simulate::Settings::new(s.variation, placements(s.variation), s.seed, Format::Raw);
-    sim.rate_hz = Some(s.rate_hz);
-    sim.with_mag = Some(false);
-    sim.reps = Some(s.reps);
-    let session = simulate::simulate(&sim).map_err(|e| format!("the simulation failed: {e}"))?;
-    let streams: Vec<SensorStream> = session
-        .parsed_streams()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|(placement, stream)| SensorStream {
-            placement,
-            path: simulate::stream_file_name(placement).into(),
-            stream,
-            mount: Mount::default(),
-        })
-        .collect();
-    let mut config = Config::new(s.variation);
-    config.caution = s.caution;
-    config.orientation = OrientationMode::Causal;
-    config.drift_correction = false;
-    let (_, signals) = analysis::analyze_detailed(&streams, &config).map_err(|e| e.to_string())?;
-    Ok((signals.samples(), config))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensor_loss_and_return_are_told_once() {
+        let mut lost = BTreeSet::new();
+        let down = LiveEvent::Connection {
+            placement: Placement::Chest,
+            state: ConnectionState::Disconnected {
+                reason: "link lost".into(),
+                retry_in_s: 0.5,
+            },
+        };
+        assert_eq!(web_events(&down, &mut lost).len(), 1);
+        assert!(web_events(&down, &mut lost).is_empty(), "told once");
+        let up = LiveEvent::Connection {
+            placement: Placement::Chest,
+            state: ConnectionState::Connected,
+        };
+        let back = web_events(&up, &mut lost);
+        assert!(matches!(&back[..], [WebEvent::Cue { kind, .. }] if kind == "sensor_back"));
+        assert!(web_events(&up, &mut lost).is_empty());
+    }
+
+    #[test]
+    fn cue_kinds_for_the_voice() {
+        assert_eq!(
+            cue_kind(&Cue::Turn {
+                side: Side::Right,
+                other_side: true
+            }),
+            "other_side"
+        );
+        assert_eq!(cue_kind(&Cue::EaseOff), "ease_off");
+        assert_eq!(cue_kind(&Cue::ReturnToCentre), "release");
+    }
 }

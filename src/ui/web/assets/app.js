@@ -52,7 +52,12 @@
       o.start(); o.stop(audio.currentTime + 0.6);
     } catch (e) { /* no audio device: the cue text still shows */ }
   }
+  const lastSaid = {};
   function say(text) {
+    // The same words twice within 3 s (an event and its cue) are said once.
+    const now = Date.now();
+    if (lastSaid[text] && now - lastSaid[text] < 3000) return;
+    lastSaid[text] = now;
     spoken.push(text);
     if (muted || !("speechSynthesis" in window)) return;
     try {
@@ -112,7 +117,10 @@
     } else {
       const d = Math.max(-DIAL_MAX, Math.min(DIAL_MAX, v.primary_deg));
       n.setAttribute("transform", `rotate(${(-d).toFixed(1)})`);
-      n.setAttribute("class", Math.abs(v.primary_deg) > v.targets.over_rotation_deg ? "needle over" : "needle");
+      // A sensor out of reach: the angle is stale, drawn grey.
+      const stale = v.running && v.sensors.some((s) => !s.connected);
+      n.setAttribute("class", stale ? "needle none" : Math.abs(v.primary_deg) > v.targets.over_rotation_deg ? "needle over" : "needle");
+      $("angle").style.opacity = stale ? "0.35" : "1";
       const side = v.primary_deg > 0.5 ? " L" : v.primary_deg < -0.5 ? " R" : "";
       $("angle").textContent = Math.abs(v.primary_deg).toFixed(0) + "°" + side;
     }
