@@ -455,6 +455,10 @@ pub struct ServeArgs {
     /// Start a session at once instead of waiting for the page's Start button.
     #[arg(long)]
     pub autostart: bool,
+    /// Serve https with a self-signed certificate made at start (phones give their motion
+    /// sensors only to secure pages); the browser asks once to accept it (see docs/web.md).
+    #[arg(long)]
+    pub tls: bool,
     /// Do not draw the QR code of the LAN URL.
     #[arg(long)]
     pub no_qr: bool,

@@ -64,6 +64,16 @@ fn sim_sensors(args: &[String], variation: Variation) -> Result<Vec<(Placement, 
     Ok(out)
 }
 
+/// A self-signed certificate for these names: (certificate PEM, key PEM, SHA-256
+/// fingerprint of the certificate as colon-separated hex).
+pub fn self_signed(names: Vec<String>) -> std::result::Result<(String, String, String), String> {
+    use sha2::{Digest, Sha256};
+    let ck = rcgen::generate_simple_self_signed(names).map_err(|e| format!("cannot make a certificate: {e}"))?;
+    let digest = Sha256::digest(ck.cert.der().as_ref());
+    let fp = digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
+    Ok((ck.cert.pem(), ck.signing_key.serialize_pem(), fp))
+}
+
 /// The QR code of `text` drawn with half-block characters (two modules per line).
 pub fn qr_text(text: &str) -> std::result::Result<String, String> {
     use qrcode::QrCode;
@@ -145,16 +155,18 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             .local_addr()
             .map_err(|e| Error::Failed(format!("no local address: {e}")))?
             .port();
+        let scheme = if args.tls { "https" } else { "http" };
         let query = token.as_deref().map(|t| format!("?token={t}")).unwrap_or_default();
         let mut out = std::io::stdout().lock();
-        let mut lines = vec![format!("http://127.0.0.1:{port}/{query}")];
+        let mut lines = vec![format!("{scheme}://127.0.0.1:{port}/{query}")];
+        let lan = if args.lan { lan_ip() } else { None };
         let mut qr_url = None;
         if args.lan {
-            match lan_ip() {
+            match lan {
                 Some(lan) => {
-                    lines.push(format!("http://{lan}:{port}/{query}"));
-                    lines.push(format!("http://{lan}:{port}/phone{query}"));
-                    qr_url = Some(format!("http://{lan}:{port}/{query}"));
+                    lines.push(format!("{scheme}://{lan}:{port}/{query}"));
+                    lines.push(format!("{scheme}://{lan}:{port}/phone{query}"));
+                    qr_url = Some(format!("{scheme}://{lan}:{port}/{query}"));
                 }
                 None => eprintln!(
                     "serve: no local network address found; use this machine's address with port {port} and the token above"
@@ -184,10 +196,37 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         let (hub, control) = Hub::new(driver::idle_view(&settings));
         let app = App::new(hub.clone(), token, db);
         tokio::spawn(driver::run(hub, control, settings));
-        axum::serve(listener, router(app))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+        if !args.tls {
+            return axum::serve(listener, router(app))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+                .map_err(|e| Error::Failed(format!("the web server stopped: {e}")));
+        }
+        let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+        names.extend(lan.map(|ip| ip.to_string()));
+        let (cert, key, fingerprint) = self_signed(names).map_err(Error::Failed)?;
+        eprintln!(
+            "serve: https with a self-signed certificate made now; the browser warns once: check that it shows \
+             this SHA-256 fingerprint, then accept it:\n  {fingerprint}"
+        );
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(cert.into_bytes(), key.into_bytes())
+            .await
+            .map_err(|e| Error::Failed(format!("TLS set-up failed: {e}")))?;
+        let std_listener = listener
+            .into_std()
+            .map_err(|e| Error::Failed(format!("TLS listener: {e}")))?;
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stopper.graceful_shutdown(Some(std::time::Duration::from_secs(1)));
+        });
+        axum_server::from_tcp_rustls(std_listener, config)
+            .map_err(|e| Error::Failed(format!("TLS listener: {e}")))?
+            .handle(handle)
+            .serve(router(app).into_make_service())
             .await
             .map_err(|e| Error::Failed(format!("the web server stopped: {e}")))
     })
@@ -196,6 +235,16 @@ pub fn run(args: &ServeArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn self_signed_certificate() {
+        let (cert, key, fp) = self_signed(vec!["localhost".into(), "192.168.1.2".into()]).unwrap();
+        assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(key.contains("PRIVATE KEY"));
+        assert_eq!(fp.split(':').count(), 32);
+        let (_, _, fp2) = self_signed(vec!["localhost".into()]).unwrap();
+        assert_ne!(fp, fp2, "a new key each time");
+    }
 
     #[test]
     fn qr_code_renders() {
