@@ -300,19 +300,12 @@ impl SensorState {
             };
             let dt = 1.0 / self.setup.rate_hz.max(1.0);
             let filter = self.filter.get_or_insert_with(|| {
-                // As in `analysis`: upright, the twist is the heading, whose drift the rests
-                // at neutral remove; VQF's rest-bias updates during still holds (a person
-                // breathing reads as "rest") would bend it. Supine, gravity observes the
-                // twist and rest-bias estimation keeps the inclination clean.
-                let mut params = crate::orientation::vqf_params();
-                params.rest_bias_est_enabled = settings.variation == Variation::Supine;
-                let mut f = OrientationFilter::with_params(
+                let mut f = OrientationFilter::new(
                     dt,
                     OrientationSettings {
                         use_mag: settings.use_mag,
                         ..OrientationSettings::default()
                     },
-                    params,
                 );
                 let k = (settings.preroll_s / dt).round() as usize;
                 // The first sample held still, its gyro reading included: a person told to
@@ -801,31 +794,6 @@ impl Pipeline {
         });
         self.calibration_warning.clone_from(&warning);
         self.calibration = Some(Calibrated { primary, secondary });
-        // The still window also measures each raw sensor's gyro bias (its mean rate), which
-        // the filter cannot learn by itself upright (rest-bias estimation is off there).
-        let mean_gyr = |pick: &dyn Fn(&Common) -> Option<Vec3>| -> Option<Vec3> {
-            let rates: Vec<Vec3> = self.buffer[w.start_index..w.end_index]
-                .iter()
-                .filter_map(pick)
-                .collect();
-            (!rates.is_empty()).then(|| {
-                let n = rates.len() as f64;
-                rates
-                    .iter()
-                    .fold([0.0; 3], |a, r| [a[0] + r[0] / n, a[1] + r[1] / n, a[2] + r[2] / n])
-            })
-        };
-        let bias_primary = mean_gyr(&|c: &Common| c.primary.gyr_rps);
-        let bias_secondary = mean_gyr(&|c: &Common| c.secondary.and_then(|s| s.gyr_rps));
-        if self.settings.variation != Variation::Supine {
-            for (k, bias) in [(Some(self.primary), bias_primary), (self.secondary, bias_secondary)] {
-                if let (Some(k), Some(b)) = (k, bias)
-                    && let Some(f) = self.sensors[k].filter.as_mut()
-                {
-                    f.set_gyr_bias_sensor_rps(b);
-                }
-            }
-        }
         self.snapshot.phase = Phase::Neutral;
         out.events.push(LiveEvent::Calibrated {
             t_s: t_last,

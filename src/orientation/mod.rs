@@ -184,12 +184,6 @@ impl OrientationFilter {
     pub fn gyr_bias_sensor_rps(&self) -> [f64; 3] {
         self.vqf.bias_estimate().0
     }
-
-    /// Replace the gyro bias estimate (rad/s, sensor frame), e.g. with the mean rate over
-    /// a window the caller knows was still.
-    pub fn set_gyr_bias_sensor_rps(&mut self, bias: [f64; 3]) {
-        self.vqf.set_bias_estimate(bias, None);
-    }
 }
 
 /// Causal estimate for a whole stream: the estimate at each sample uses only samples up to it.
