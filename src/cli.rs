@@ -141,6 +141,12 @@ pub struct LiveArgs {
     /// Simulated sensors: an outage, [PLACEMENT@]AT+DURATION in s (repeatable), e.g. chest@30+4.
     #[arg(long = "sim-disconnect", value_name = "[PLACEMENT@]AT+DUR")]
     pub sim_disconnects: Vec<String>,
+    /// Do not save the session to the history database.
+    #[arg(long)]
+    pub no_save: bool,
+    /// History database (default: the platform's data folder).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,6 +165,13 @@ pub struct ReplayArgs {
     /// Print events as lines instead of the full-screen view.
     #[arg(long)]
     pub plain: bool,
+    /// Do not save the session to the history database (a recording already there is not
+    /// stored twice).
+    #[arg(long)]
+    pub no_save: bool,
+    /// History database (default: the platform's data folder).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -206,6 +219,12 @@ pub struct AnalyzeArgs {
     /// Estimate orientation causally (as live) instead of from the whole recording.
     #[arg(long)]
     pub causal: bool,
+    /// Also save the session to the history database.
+    #[arg(long)]
+    pub save: bool,
+    /// History database for --save (default: the platform's data folder).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -155,3 +155,25 @@ fn a_file_that_is_not_a_recording_is_bad_input_naming_it() {
     assert!(out.is_empty());
     assert!(err.contains("notes.twrec"), "{err}");
 }
+
+#[test]
+fn analyze_save_stores_a_recording_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rec = session(dir.path());
+    let db = dir.path().join("h.sqlite");
+    for _ in 0..2 {
+        let (code, out, err) = run(&[
+            "analyze",
+            rec.to_str().unwrap(),
+            "--json",
+            "--save",
+            "--db",
+            db.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).expect("stdout stays one JSON document");
+    }
+    let (code, out, err) = run(&["history", "--db", db.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().filter(|l| l.contains("standing")).count(), 1, "{out}");
+}

@@ -9,8 +9,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The binary, with the history's default location in a temporary folder (live and
+/// replay save to the history unless told not to).
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_twistcoach"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_twistcoach"));
+    c.env(
+        "XDG_DATA_HOME",
+        std::env::temp_dir().join(format!("twistcoach-live-xdg-{}", std::process::id())),
+    );
+    c
 }
 
 fn tmp_dir(name: &str) -> PathBuf {
@@ -247,4 +254,37 @@ fn killed_live_process_leaves_a_replayable_recording() {
     assert_eq!(r["schema"], "twistcoach.report/1");
     assert_eq!(r["sensors"], serde_json::json!(["chest", "pelvis"]));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn live_and_replay_save_one_session_to_the_history() {
+    let dir = tmp_dir("history");
+    let rec = dir.join("s.twrec");
+    let db = dir.join("h.sqlite");
+    let live = bin()
+        .args(["live", "--variation", "seated", "--sensor", "chest=sim:open-imu"])
+        .args(["--sim-speed", "0", "--sim-reps", "2", "--plain", "--record"])
+        .arg(&rec)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
+    assert!(String::from_utf8_lossy(&live.stderr).contains("history"));
+    // Replaying the same recording does not store it twice; --no-save stores nothing.
+    for extra in [None, Some("--no-save")] {
+        let mut c = bin();
+        c.args(["replay", rec.to_str().unwrap(), "--fast", "--db", db.to_str().unwrap()]);
+        if let Some(e) = extra {
+            c.arg(e);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let list = bin().args(["history", "--db", db.to_str().unwrap()]).output().unwrap();
+    assert!(list.status.success());
+    let text = String::from_utf8_lossy(&list.stdout);
+    let sessions = text.lines().filter(|l| l.contains("seated")).count();
+    assert_eq!(sessions, 1, "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

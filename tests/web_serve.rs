@@ -179,7 +179,7 @@ fn a_replayed_recording_shows_the_live_sessions_reps() {
     let rec = dir.path().join("s.twrec");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_twistcoach"))
         .args(["live", "--variation", "seated", "--sensor", "chest=sim:open-imu"])
-        .args(["--sim-speed", "0", "--sim-reps", "2", "--json", "--record"])
+        .args(["--sim-speed", "0", "--sim-reps", "2", "--json", "--no-save", "--record"])
         .arg(&rec)
         .output()
         .unwrap();

@@ -163,6 +163,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     } else {
         summary(&report)
     };
+    if args.save {
+        crate::commands::history::autosave(&args.db, &report, args.recording.as_deref(), "analyze");
+    }
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())

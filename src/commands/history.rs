@@ -529,3 +529,33 @@ pub fn demo_data(db: &Path, weeks: u32, seed: u64, out_dir: Option<&Path>, pipel
     );
     Ok(())
 }
+
+/// Save a finished session to the history (live, replay, `analyze --save`): from its
+/// recording when there is one (analysed on the whole recording, and never stored twice,
+/// however often it is replayed or imported), else the report as it is. A session that
+/// cannot be saved goes to a side file; either way the outcome is one line on stderr, and
+/// the command that produced the session still succeeds.
+pub fn autosave(db: &Option<PathBuf>, report: &crate::session::report::Report, recording: Option<&Path>, kind: &str) {
+    let db = match db_path(db) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("twistcoach: warning: not saved to the history: {e}");
+            return;
+        }
+    };
+    let record = match recording {
+        Some(path) => match import::RecordingReader.read(path) {
+            Ok(mut records) if !records.is_empty() => records.remove(0),
+            Ok(_) => import::record_from_report(report, LocalTime::now(), kind, Default::default()),
+            Err(e) => {
+                eprintln!("twistcoach: warning: {e}; saving the session's own report instead");
+                import::record_from_report(report, LocalTime::now(), kind, Default::default())
+            }
+        },
+        None => import::record_from_report(report, LocalTime::now(), kind, Default::default()),
+    };
+    match history::save_or_side_file(&db, &record, OpenOptions::default()) {
+        Ok(outcome) => eprintln!("history ({}): {}", db.display(), describe(outcome, record.started)),
+        Err(e) => eprintln!("twistcoach: warning: {e}"),
+    }
+}

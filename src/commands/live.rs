@@ -248,7 +248,11 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         UiMode::Tui
     };
     let (end, writer_back) = rt.block_on(run_session(sources, pipeline, writer.take(), ui, clock));
-    finish(end, writer_back, args.record.as_deref(), args.json, clock)
+    let (report, saved) = finish(end, writer_back, args.record.as_deref(), args.json, clock)?;
+    if !args.no_save {
+        crate::commands::history::autosave(&args.db, &report, saved.as_deref(), "live");
+    }
+    Ok(())
 }
 
 /// Close the recording, print the summary (or the JSON report).
@@ -258,7 +262,7 @@ pub(crate) fn finish(
     record: Option<&Path>,
     json: bool,
     clock: Instant,
-) -> Result<()> {
+) -> Result<(crate::session::report::Report, Option<std::path::PathBuf>)> {
     let now = clock.elapsed().as_secs_f64();
     let mut saved = None;
     if let Some(mut w) = writer {
@@ -293,5 +297,5 @@ pub(crate) fn finish(
             );
         }
     }
-    Ok(())
+    Ok((report, saved))
 }

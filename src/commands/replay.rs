@@ -90,7 +90,9 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         if !args.json {
             println!("replayed {} notifications", end.notifications);
         }
-        return finish(end, None, None, args.json, clock);
+        let (report, _) = finish(end, None, None, args.json, clock)?;
+        save(args, &report);
+        return Ok(());
     }
     let meta = rec
         .metadata()
@@ -107,5 +109,13 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         UiMode::Tui
     };
     let (end, _) = runtime()?.block_on(run_session(vec![Box::new(source)], pipeline, None, ui, clock));
-    finish(end, None, None, false, clock)
+    let (report, _) = finish(end, None, None, false, clock)?;
+    save(args, &report);
+    Ok(())
+}
+
+fn save(args: &ReplayArgs, report: &crate::session::report::Report) {
+    if !args.no_save {
+        crate::commands::history::autosave(&args.db, report, Some(&args.file), "replay");
+    }
 }

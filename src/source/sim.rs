@@ -152,7 +152,6 @@ impl SimSession {
             two_sensors: settings.two_sensors,
             reps: settings.reps,
             long_session: false,
-            short_still: false,
             max_duration_s: settings.max_duration_s,
             short_still: false,
         };
