@@ -11,69 +11,24 @@
 //! `TWISTCOACH_REQUIRE_BROAD=1`. Run alone:
 //! `cargo test --release --test broad_offline_accuracy -- --nocapture` (a few seconds).
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use twistcoach::orientation::accuracy::{TruthSample, rmse};
+use common::{broad_dir, load};
+
+use twistcoach::orientation::accuracy::rmse;
 use twistcoach::orientation::offline::estimate_offline;
 use twistcoach::orientation::offline_vqf::offline_vqf;
 use twistcoach::orientation::{Settings, vqf_params};
-use twistcoach::stream::{self, ImuSample, Samples};
 
 /// `--offline` must be at most this fraction of the reference offline VQF's mean RMSE.
 const MAX_RATIO_TO_REFERENCE: f64 = 0.85;
 /// Per-trial agreement of the port's scores with the reference's, degrees.
 const PORT_AGREEMENT_DEG: f64 = 1e-4;
 
-fn broad_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TWISTCOACH_BROAD_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/broad"));
-    if dir.join("reference_dev.json").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("TWISTCOACH_REQUIRE_BROAD").is_none(),
-        "BROAD data not found in {}",
-        dir.display()
-    );
-    eprintln!(
-        "skipped: BROAD data not found in {} (set TWISTCOACH_BROAD_DIR)",
-        dir.display()
-    );
-    None
-}
-
-struct Trial {
-    name: String,
-    samples: Vec<ImuSample>,
-    truth: Vec<TruthSample>,
-}
-
-fn load(dir: &Path, reference: &serde_json::Value) -> Vec<Trial> {
-    reference["trials"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|name| {
-            let name = name.as_str().unwrap().to_string();
-            let imu = stream::read_stream(&dir.join(format!("{name}.imu.csv.gz"))).unwrap();
-            let Samples::Imu(samples) = imu.samples else {
-                panic!("{name}: not IMU")
-            };
-            let truth_path = dir.join(format!("{name}.truth.csv.gz"));
-            let (_, truth) =
-                stream::broad::parse_truth(&truth_path, &stream::read_bytes(&truth_path).unwrap()).unwrap();
-            Trial { name, samples, truth }
-        })
-        .collect()
-}
-
 #[test]
 fn offline_port_reproduces_reference_and_offline_beats_it() {
     let Some(dir) = broad_dir() else { return };
-    let reference: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("reference_dev.json")).unwrap()).unwrap();
-    let trials = load(&dir, &reference);
+    let (reference, trials) = load(&dir);
     assert_eq!(trials.len(), 8);
     for (use_mag, method) in [(true, "offline_vqf9d"), (false, "offline_vqf6d")] {
         let settings = Settings {
