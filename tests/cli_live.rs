@@ -288,3 +288,115 @@ fn live_and_replay_save_one_session_to_the_history() {
     assert_eq!(sessions, 1, "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 6: live sessions save to the history while `history` and `history export` read
+/// it in a loop. Every read succeeds and sees whole sessions (each with its reps), the
+/// count never goes down, and in the end every live session is there exactly once.
+#[test]
+fn live_sessions_save_while_history_reads() {
+    let dir = tmp_dir("concurrent");
+    let db = dir.join("h.sqlite");
+    let db_s = db.to_str().unwrap().to_owned();
+    // An existing history of a week of sessions, so the readers have work to do.
+    let seed = run(&[
+        "history",
+        "demo-data",
+        "--weeks",
+        "1",
+        "--pipeline",
+        "direct",
+        "--db",
+        &db_s,
+    ]);
+    assert!(seed.status.success(), "{}", text(&seed.stderr));
+    let count = |json: &str| -> usize {
+        let v: Value = serde_json::from_str(json).expect("export is whole JSON");
+        let sessions = v.as_array().expect("an array of sessions");
+        for s in sessions {
+            assert!(
+                !s["reps"].as_array().expect("reps").is_empty(),
+                "a session without its reps: {s}"
+            );
+        }
+        sessions.len()
+    };
+    let before = count(&text(
+        &run(&["history", "--db", &db_s, "export", "--format", "json"]).stdout,
+    ));
+    assert!(before > 0);
+
+    // Four live sessions at 20× real time (about 3 s each), started a little apart.
+    let lives: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::sleep(Duration::from_millis(300));
+            bin()
+                .args([
+                    "live",
+                    "--variation",
+                    "seated",
+                    "--plain",
+                    "--sim-speed",
+                    "20",
+                    "--sim-reps",
+                    "2",
+                ])
+                .args(["--sim-seed", &(10 + i).to_string(), "--db", &db_s])
+                .arg("--sensor")
+                .arg(if i % 2 == 0 {
+                    "chest=sim:witmotion"
+                } else {
+                    "chest=sim:movella-dot"
+                })
+                .arg("--record")
+                .arg(dir.join(format!("s{i}.twrec")))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut lives: Vec<_> = lives.into_iter().map(Some).collect();
+    let (mut reads, mut last, mut seen_between) = (0, before, false);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let list = run(&["history", "--db", &db_s]);
+        assert!(
+            list.status.success(),
+            "history failed while live saved: {}",
+            text(&list.stderr)
+        );
+        let export = run(&["history", "--db", &db_s, "export", "--format", "json"]);
+        assert!(
+            export.status.success(),
+            "export failed while live saved: {}",
+            text(&export.stderr)
+        );
+        let n = count(&text(&export.stdout));
+        assert!(n >= last, "the history shrank from {last} to {n} sessions");
+        seen_between |= n > before && n < before + 4;
+        last = n;
+        reads += 1;
+        for slot in &mut lives {
+            if let Some(child) = slot
+                && child.try_wait().unwrap().is_some()
+            {
+                let out = slot.take().unwrap().wait_with_output().unwrap();
+                assert!(out.status.success(), "live failed: {}", text(&out.stderr));
+                assert!(text(&out.stderr).contains("saved as session"), "{}", text(&out.stderr));
+            }
+        }
+        if lives.iter().all(Option::is_none) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "live sessions did not finish in 120 s");
+    }
+    let after = count(&text(
+        &run(&["history", "--db", &db_s, "export", "--format", "json"]).stdout,
+    ));
+    assert_eq!(after, before + 4, "every live session saved exactly once");
+    // Reads really overlapped the saving: several rounds ran, and (almost always) one
+    // of them saw some but not all of the new sessions.
+    assert!(reads >= 3, "only {reads} read rounds overlapped the live sessions");
+    eprintln!("{reads} read rounds; a partial state was seen: {seen_between}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

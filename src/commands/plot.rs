@@ -20,9 +20,10 @@ pub fn run(args: &PlotArgs) -> Result<()> {
     let (w, h) =
         plot::plot(&progress, &db.display().to_string(), &args.output).map_err(|e| Error::Failed(e.to_string()))?;
     eprintln!(
-        "wrote {} ({w}×{h} px, {} sessions) in {:.0} ms",
+        "wrote {} ({w}×{h} px, {} session{}) in {:.0} ms",
         args.output.display(),
         progress.sessions,
+        if progress.sessions == 1 { "" } else { "s" },
         start.elapsed().as_secs_f64() * 1e3
     );
     for v in &progress.variations {

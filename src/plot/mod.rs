@@ -27,7 +27,7 @@ const ROM_H: u32 = 320;
 const ASYM_H: u32 = 170;
 const WEEK_H: u32 = 190;
 const GAP_H: u32 = 18;
-const CAL_MAX_CELL: u32 = 22;
+const CAL_MAX_CELL: u32 = 34;
 const EMPTY_H: u32 = 300;
 const Y_LABEL_W: u32 = 70;
 const RIGHT_LABEL_W: u32 = 70;
@@ -465,9 +465,15 @@ fn draw_variation<DB: DrawingBackend>(
         .map_err(e)?
         .label("2-week trend (above 0: left turns further)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+    // The legend goes in the half the points leave free, so it never hides them.
+    let mostly_above = v.asymmetry.iter().filter(|&&(_, y)| y > 0.0).count() * 2 >= v.asymmetry.len();
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(if mostly_above {
+            SeriesLabelPosition::LowerRight
+        } else {
+            SeriesLabelPosition::UpperRight
+        })
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
         .label_font(font(13.0))
@@ -597,7 +603,9 @@ fn draw_calendar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Progress
             continue;
         }
         let (morning, evening) = a.days[index as usize];
-        let gap = if cell >= 10 { 1 } else { 0 };
+        // A day is one square (morning on top, evening below, no gap between them);
+        // the gaps separate days.
+        let gap = if cell >= 10 { (cell / 10).max(1) } else { 0 };
         let half = cell / 2;
         let m_color = if morning > 0 { DONE_MORNING } else { MISSED };
         let e_color = if evening > 0 { DONE_EVENING } else { MISSED };
@@ -607,7 +615,7 @@ fn draw_calendar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Progress
         ))
         .map_err(e)?;
         rest.draw(&Rectangle::new(
-            [(x + gap, y + half + gap), (x + cell - gap, y + cell - gap)],
+            [(x + gap, y + half), (x + cell - gap, y + cell - gap)],
             e_color.filled(),
         ))
         .map_err(e)?;
