@@ -171,120 +171,64 @@ fn bad_inputs_exit_2_naming_the_problem() {
     write_gz(&dir.join("short.csv.gz"), &still_orientation(0.0, 1.5));
     std::fs::write(dir.join("trunc.csv"), "t,qw,qx,qy,qz\n0.0,1,0,0,0\n0.02,1,0").unwrap();
     std::fs::write(dir.join("bad.toml"), "[seated]\nhold_minimum = 3\n").unwrap();
-    let a = |args: &[&str]| {
-        let mut v = vec!["analyze"];
-        v.extend_from_slice(args);
-        run_in(&dir, &v)
-    };
-    assert_bad(
-        &a(&["--variation", "seated", "--sensor", "chest=missing.csv"]),
-        &["missing.csv"],
-    );
-    assert_bad(
-        &a(&["--variation", "sitting", "--sensor", "chest=chest.csv.gz"]),
-        &["unknown variation `sitting`"],
-    );
-    assert_bad(
-        &a(&["--variation", "seated", "--sensor", "belly=chest.csv.gz"]),
-        &["unknown placement `belly`"],
-    );
-    assert_bad(
-        &a(&["--variation", "seated", "--sensor", "chest.csv.gz"]),
-        &["PLACEMENT=PATH"],
-    );
-    assert_bad(
-        &a(&["--variation", "seated", "--sensor", "pelvis=pelvis.csv.gz"]),
-        &["pelvis.csv.gz", "chest or upper-back"],
-    );
-    assert_bad(
-        &a(&["--variation", "supine", "--sensor", "chest=chest.csv.gz"]),
-        &["chest.csv.gz", "pelvis or sacrum"],
-    );
-    assert_bad(
-        &a(&[
-            "--variation",
-            "seated",
-            "--sensor",
-            "chest=chest.csv.gz",
-            "--sensor",
-            "upper-back=pelvis.csv.gz",
-        ]),
-        &["same segment"],
-    );
-    assert_bad(
-        &a(&[
-            "--variation",
-            "seated",
-            "--sensor",
-            "chest=chest.csv.gz",
-            "--sensor",
-            "pelvis=pelvis.csv.gz",
-        ]),
-        &["chest.csv.gz", "pelvis.csv.gz", "overlap"],
-    );
-    assert_bad(
-        &a(&["--variation", "seated", "--sensor", "chest=short.csv.gz"]),
-        &["short.csv.gz", "2 s"],
-    );
-    assert_bad(
-        &a(&["--variation", "seated", "--sensor", "chest=trunc.csv"]),
-        &["trunc.csv", "line 3"],
-    );
-    assert_bad(
-        &a(&[
-            "--variation",
-            "seated",
-            "--sensor",
-            "chest=chest.csv.gz",
-            "--mount",
-            "chest=+x:head,+y:feet",
-        ]),
-        &["perpendicular"],
-    );
-    assert_bad(
-        &a(&[
-            "--variation",
-            "seated",
-            "--sensor",
-            "chest=chest.csv.gz",
-            "--mount",
-            "pelvis=+x:head,+z:out",
-        ]),
-        &["no --sensor is on that placement"],
-    );
-    assert_bad(
-        &a(&[
-            "--variation",
-            "seated",
-            "--sensor",
-            "chest=chest.csv.gz",
-            "--caution",
-            "knees",
-        ]),
-        &["knees"],
-    );
-    assert_bad(
-        &a(&[
-            "--variation",
-            "seated",
-            "--sensor",
-            "chest=chest.csv.gz",
-            "--protocol",
-            "bad.toml",
-        ]),
-        &["bad.toml", "hold_minimum"],
-    );
-    assert_bad(
-        &a(&[
-            "--variation",
-            "seated",
-            "--sensor",
-            "chest=chest.csv.gz",
-            "--protocol",
-            "nope.toml",
-        ]),
-        &["nope.toml"],
-    );
+    // Each case: the arguments after `analyze` (split at spaces), what stderr must name.
+    let cases: &[(&str, &[&str])] = &[
+        ("--variation seated --sensor chest=missing.csv", &["missing.csv"]),
+        (
+            "--variation sitting --sensor chest=chest.csv.gz",
+            &["unknown variation `sitting`"],
+        ),
+        (
+            "--variation seated --sensor belly=chest.csv.gz",
+            &["unknown placement `belly`"],
+        ),
+        ("--variation seated --sensor chest.csv.gz", &["PLACEMENT=PATH"]),
+        (
+            "--variation seated --sensor pelvis=pelvis.csv.gz",
+            &["pelvis.csv.gz", "chest or upper-back"],
+        ),
+        (
+            "--variation supine --sensor chest=chest.csv.gz",
+            &["chest.csv.gz", "pelvis or sacrum"],
+        ),
+        (
+            "--variation seated --sensor chest=chest.csv.gz --sensor upper-back=pelvis.csv.gz",
+            &["same segment"],
+        ),
+        (
+            "--variation seated --sensor chest=chest.csv.gz --sensor pelvis=pelvis.csv.gz",
+            &["chest.csv.gz", "pelvis.csv.gz", "overlap"],
+        ),
+        (
+            "--variation seated --sensor chest=short.csv.gz",
+            &["short.csv.gz", "2 s"],
+        ),
+        ("--variation seated --sensor chest=trunc.csv", &["trunc.csv", "line 3"]),
+        (
+            "--variation seated --sensor chest=chest.csv.gz --mount chest=+x:head,+y:feet",
+            &["perpendicular"],
+        ),
+        (
+            "--variation seated --sensor chest=chest.csv.gz --mount pelvis=+x:head,+z:out",
+            &["no --sensor is on that placement"],
+        ),
+        (
+            "--variation seated --sensor chest=chest.csv.gz --caution knees",
+            &["knees"],
+        ),
+        (
+            "--variation seated --sensor chest=chest.csv.gz --protocol bad.toml",
+            &["bad.toml", "hold_minimum"],
+        ),
+        (
+            "--variation seated --sensor chest=chest.csv.gz --protocol nope.toml",
+            &["nope.toml"],
+        ),
+    ];
+    for (args, needles) in cases {
+        let argv: Vec<&str> = std::iter::once("analyze").chain(args.split(' ')).collect();
+        assert_bad(&run_in(&dir, &argv), needles);
+    }
 }
 
 #[test]

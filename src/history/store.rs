@@ -444,91 +444,84 @@ impl Store {
         }
         let index: std::collections::HashMap<i64, usize> =
             sessions.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        {
-            let mut stmt = tx
-                .prepare(&format!(
-                    "SELECT session_id, side, start_s, hold_start_s, hold_end_s, end_s, hold_s, peak_deg,
-                        hold_mean_deg, flags, notes, cues
-                     FROM rep {} ORDER BY session_id, idx",
-                    filter.replace("id", "session_id")
-                ))
-                .map_err(err)?;
-            let mut rows = stmt.query([only]).map_err(err)?;
-            while let Some(r) = rows.next().map_err(err)? {
-                let session_id: i64 = r.get(0).map_err(err)?;
-                let Some(&i) = index.get(&session_id) else { continue };
-                let side: String = r.get(1).map_err(err)?;
-                let Some(side) = from_spec_name(&side) else { continue };
-                let notes: String = r.get(10).map_err(err)?;
-                let cues: String = r.get(11).map_err(err)?;
+        let child_filter = filter.replace("id", "session_id");
+        // Rows of a child table (first column: session_id) go to their session.
+        let for_each_row = |sql: &str, f: &mut dyn FnMut(usize, &rusqlite::Row) -> rusqlite::Result<()>| {
+            let mut stmt = tx.prepare(sql)?;
+            let mut rows = stmt.query([only])?;
+            while let Some(r) = rows.next()? {
+                if let Some(&i) = index.get(&r.get::<_, i64>(0)?) {
+                    f(i, r)?;
+                }
+            }
+            Ok(())
+        };
+        for_each_row(
+            &format!(
+                "SELECT session_id, side, start_s, hold_start_s, hold_end_s, end_s, hold_s, peak_deg,
+                    hold_mean_deg, flags, notes, cues
+                 FROM rep {child_filter} ORDER BY session_id, idx"
+            ),
+            &mut |i, r| {
+                let Some(side) = from_spec_name(&r.get::<_, String>(1)?) else {
+                    return Ok(());
+                };
+                let notes: String = r.get(10)?;
+                let cues: String = r.get(11)?;
                 sessions[i].record.report.reps.push(Rep {
                     side,
-                    start_s: r.get(2).map_err(err)?,
-                    hold_start_s: r.get(3).map_err(err)?,
-                    hold_end_s: r.get(4).map_err(err)?,
-                    end_s: r.get(5).map_err(err)?,
-                    hold_s: r.get(6).map_err(err)?,
-                    peak_deg: r.get(7).map_err(err)?,
-                    hold_mean_deg: r.get(8).map_err(err)?,
-                    flags: split_names(&r.get::<_, String>(9).map_err(err)?),
+                    start_s: r.get(2)?,
+                    hold_start_s: r.get(3)?,
+                    hold_end_s: r.get(4)?,
+                    end_s: r.get(5)?,
+                    hold_s: r.get(6)?,
+                    peak_deg: r.get(7)?,
+                    hold_mean_deg: r.get(8)?,
+                    flags: split_names(&r.get::<_, String>(9)?),
                     notes: serde_json::from_str(&notes).unwrap_or_default(),
                     cues: serde_json::from_str(&cues).unwrap_or_default(),
                 });
-            }
-        }
-        {
-            let mut stmt = tx
-                .prepare(&format!(
-                    "SELECT session_id, kind, text FROM session_message {} ORDER BY session_id, kind, idx",
-                    filter.replace("id", "session_id")
-                ))
-                .map_err(err)?;
-            let mut rows = stmt.query([only]).map_err(err)?;
-            while let Some(r) = rows.next().map_err(err)? {
-                let session_id: i64 = r.get(0).map_err(err)?;
-                let Some(&i) = index.get(&session_id) else { continue };
-                let kind: String = r.get(1).map_err(err)?;
-                let text: String = r.get(2).map_err(err)?;
+                Ok(())
+            },
+        )
+        .map_err(err)?;
+        for_each_row(
+            &format!(
+                "SELECT session_id, kind, text FROM session_message {child_filter} ORDER BY session_id, kind, idx"
+            ),
+            &mut |i, r| {
+                let (kind, text): (String, String) = (r.get(1)?, r.get(2)?);
                 let report = &mut sessions[i].record.report;
                 match kind.as_str() {
                     "flag" => report.flags.extend(from_spec_name::<SessionFlag>(&text)),
                     "note" => report.notes.push(text),
                     _ => report.warnings.push(text),
                 }
-            }
-        }
-        {
-            let mut stmt = tx
-                .prepare(&format!(
-                    "SELECT session_id, pain_before, pain_after, note FROM user_note {}",
-                    filter.replace("id", "session_id")
-                ))
-                .map_err(err)?;
-            let mut rows = stmt.query([only]).map_err(err)?;
-            while let Some(r) = rows.next().map_err(err)? {
-                let session_id: i64 = r.get(0).map_err(err)?;
-                let Some(&i) = index.get(&session_id) else { continue };
+                Ok(())
+            },
+        )
+        .map_err(err)?;
+        for_each_row(
+            &format!("SELECT session_id, pain_before, pain_after, note FROM user_note {child_filter}"),
+            &mut |i, r| {
                 let user = &mut sessions[i].record.user;
-                user.pain_before = r.get(1).map_err(err)?;
-                user.pain_after = r.get(2).map_err(err)?;
-                user.note = r.get(3).map_err(err)?;
-            }
-            let mut stmt = tx
-                .prepare(&format!(
-                    "SELECT session_id, tag FROM session_symptom {} ORDER BY session_id, tag",
-                    filter.replace("id", "session_id")
-                ))
-                .map_err(err)?;
-            let mut rows = stmt.query([only]).map_err(err)?;
-            while let Some(r) = rows.next().map_err(err)? {
-                let session_id: i64 = r.get(0).map_err(err)?;
-                let Some(&i) = index.get(&session_id) else { continue };
-                let tag: String = r.get(1).map_err(err)?;
-                if let Some(s) = Symptom::parse(&tag) {
+                user.pain_before = r.get(1)?;
+                user.pain_after = r.get(2)?;
+                user.note = r.get(3)?;
+                Ok(())
+            },
+        )
+        .map_err(err)?;
+        for_each_row(
+            &format!("SELECT session_id, tag FROM session_symptom {child_filter} ORDER BY session_id, tag"),
+            &mut |i, r| {
+                if let Some(s) = Symptom::parse(&r.get::<_, String>(1)?) {
                     sessions[i].record.user.symptoms.push(s);
                 }
-            }
-        }
+                Ok(())
+            },
+        )
+        .map_err(err)?;
         for s in &mut sessions {
             s.record.user.symptoms.sort();
         }
