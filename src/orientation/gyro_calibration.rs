@@ -145,15 +145,7 @@ fn cost_of(
     s: &GyroCalibrationSettings,
     k: &Mat3,
 ) -> f64 {
-    let rates: Vec<Vec3> = samples
-        .iter()
-        .zip(gyr_bias_sensor_rps)
-        .map(|(x, b)| sub(x.gyr_sensor_rps, *b))
-        .collect();
-    let segments = segment_ids(samples, s.segment_s);
-    let stride = s.stride.max(1);
-    let ts = crate::orientation::nominal_sample_time_s(samples.iter().map(|x| x.t_s));
-    let smooth_n = ((s.smoothing_s / (ts * stride as f64)).round() as usize).max(1);
+    let p = Problem::new(samples, gyr_bias_sensor_rps, dt_s, s);
     let e = [
         k[0][0] - 1.0,
         k[1][1] - 1.0,
@@ -162,10 +154,53 @@ fn cost_of(
         (k[0][2] + k[2][0]) / 2.0,
         (k[1][2] + k[2][1]) / 2.0,
     ];
-    residuals(samples, &rates, dt_s, &segments, &e, stride, smooth_n)
-        .iter()
-        .map(|v| v * v)
-        .sum()
+    p.residuals(&e).iter().map(|v| v * v).sum()
+}
+
+/// What the residuals of one fit depend on besides the parameters.
+struct Problem<'a> {
+    samples: &'a [ImuSample],
+    rates_rps: Vec<Vec3>,
+    dt_s: &'a [f64],
+    segments: Vec<usize>,
+    stride: usize,
+    smooth_n: usize,
+}
+
+impl<'a> Problem<'a> {
+    fn new(
+        samples: &'a [ImuSample],
+        gyr_bias_sensor_rps: &[Vec3],
+        dt_s: &'a [f64],
+        s: &GyroCalibrationSettings,
+    ) -> Self {
+        let stride = s.stride.max(1);
+        let ts = crate::orientation::nominal_sample_time_s(samples.iter().map(|x| x.t_s));
+        Problem {
+            samples,
+            rates_rps: samples
+                .iter()
+                .zip(gyr_bias_sensor_rps)
+                .map(|(x, b)| sub(x.gyr_sensor_rps, *b))
+                .collect(),
+            dt_s,
+            segments: segment_ids(samples, s.segment_s),
+            stride,
+            smooth_n: ((s.smoothing_s / (ts * stride as f64)).round() as usize).max(1),
+        }
+    }
+
+    fn residuals(&self, e: &[f64; NP]) -> Vec<f64> {
+        residuals(
+            self.samples,
+            &self.rates_rps,
+            self.dt_s,
+            &self.segments,
+            e,
+            self.stride,
+            self.smooth_n,
+        )
+    }
 }
 
 /// One least-squares fit over `samples`, with the improvement and size checks.
@@ -175,16 +210,8 @@ fn fit(
     dt_s: &[f64],
     s: &GyroCalibrationSettings,
 ) -> GyroCalibration {
-    let rates: Vec<Vec3> = samples
-        .iter()
-        .zip(gyr_bias_sensor_rps)
-        .map(|(x, b)| sub(x.gyr_sensor_rps, *b))
-        .collect();
-    let segments = segment_ids(samples, s.segment_s);
-    let stride = s.stride.max(1);
-    let ts = crate::orientation::nominal_sample_time_s(samples.iter().map(|x| x.t_s));
-    let smooth_n = ((s.smoothing_s / (ts * stride as f64)).round() as usize).max(1);
-    let residuals = |e: &[f64; NP]| residuals(samples, &rates, dt_s, &segments, e, stride, smooth_n);
+    let p = Problem::new(samples, gyr_bias_sensor_rps, dt_s, s);
+    let residuals = |e: &[f64; NP]| p.residuals(e);
     let cost = |r: &[f64]| r.iter().map(|v| v * v).sum::<f64>();
 
     let mut e = [0.0; NP];
