@@ -227,12 +227,12 @@ pub fn format_orientation_rows<T: TimeText>(text: &mut Vec<u8>, t_text: &[T], q_
 pub const QUAT_SIGNIFICANT_DIGITS: u32 = 10;
 
 /// Append `v` with [`QUAT_SIGNIFICANT_DIGITS`] significant digits, trailing zeros dropped
-/// (`0.7071067812`, `-0.000123456789`, `0.5`). Integer arithmetic: a third of the time of a
-/// shortest round-trip formatter, and the output is no longer than it needs to be. Values
+/// (`0.7071067812`, `-0.000123456789`, `0.5`), by integer arithmetic two digits at a time:
+/// a little faster than the shortest round-trip `zmij`, and a quarter less output. Values
 /// outside 1e-4 ≤ |v| < 1 (0, ±1, non-finite) are written shortest round-trip by `zmij`.
 fn push_quat_component(text: &mut Vec<u8>, v: f64, fallback: &mut zmij::Buffer) {
-    // 10^k for the decimals that give 10 significant digits of a value in [1e-4, 1).
     const POW10: [f64; 14] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13];
+    const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
     let a = v.abs();
     if !(1e-4..1.0).contains(&a) {
         text.extend_from_slice(fallback.format(v).as_bytes());
@@ -241,26 +241,42 @@ fn push_quat_component(text: &mut Vec<u8>, v: f64, fallback: &mut zmij::Buffer) 
     // Leading zeros after the point: 0 for [0.1, 1), … 3 for [1e-4, 1e-3).
     let zeros = usize::from(a < 0.1) + usize::from(a < 0.01) + usize::from(a < 0.001);
     let decimals = QUAT_SIGNIFICANT_DIGITS as usize + zeros;
-    // At most 10^13 < 2^53: exact as an integer; the product is within an ulp of the value.
-    let mut m = (a * POW10[decimals]).round() as u64;
-    let mut decimals = decimals;
-    while m % 10 == 0 && decimals > 0 {
-        m /= 10;
-        decimals -= 1;
-    }
+    // Below 10^13 + 1 < 2^53: exact as an integer; the product is within an ulp of the
+    // value, and adding one half then truncating rounds to the nearest.
+    let m = (a * POW10[decimals] + 0.5) as u64;
+    // m < 10^14: its 14 digits, zero-padded, two at a time.
+    let mut d = [0u8; 14];
+    let hi = (m / 100_000_000) as u32;
+    let lo = (m % 100_000_000) as u32;
+    let pair =
+        |d: &mut [u8; 14], at: usize, x: u32| d[at..at + 2].copy_from_slice(&PAIRS[2 * x as usize..2 * x as usize + 2]);
+    let (lo_hi, lo_lo) = (lo / 10_000, lo % 10_000);
+    pair(&mut d, 6, lo_hi / 100);
+    pair(&mut d, 8, lo_hi % 100);
+    pair(&mut d, 10, lo_lo / 100);
+    pair(&mut d, 12, lo_lo % 100);
+    pair(&mut d, 0, hi / 10_000);
+    pair(&mut d, 2, (hi / 100) % 100);
+    pair(&mut d, 4, hi % 100);
+    let mut buf = [0u8; 16];
+    let mut len = 0;
     if v < 0.0 {
-        text.push(b'-');
+        buf[0] = b'-';
+        len = 1;
     }
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(m).as_bytes();
-    if digits.len() > decimals {
-        // Rounded up to 1 (a ≥ 0.99999999995): "1".
-        text.extend_from_slice(digits);
-        return;
+    // The integer digit: 1 when the value rounded up to 1, and the decimals then are 0.
+    buf[len] = d[13 - decimals];
+    buf[len + 1] = b'.';
+    len += 2;
+    buf[len..len + decimals].copy_from_slice(&d[14 - decimals..]);
+    len += decimals;
+    while buf[len - 1] == b'0' {
+        len -= 1;
     }
-    text.extend_from_slice(b"0.");
-    text.extend(std::iter::repeat_n(b'0', decimals - digits.len()));
-    text.extend_from_slice(digits);
+    if buf[len - 1] == b'.' {
+        len -= 1;
+    }
+    text.extend_from_slice(&buf[..len]);
 }
 
 #[cfg(test)]
