@@ -211,7 +211,7 @@ pub fn scan_imu_times(bytes: &[u8]) -> Option<TimeScan<'_>> {
             continue;
         }
         let t = memchr::memchr(b',', line).map_or(line, |i| &line[..i]);
-        scan.t_s.push(fast_float2::parse(t).ok()?);
+        scan.t_s.push(parse_f64_bytes(t).ok()?);
         scan.t_text.push(t);
     }
     Some(scan)
@@ -475,11 +475,72 @@ impl<'p> LineParser<'p> {
     }
 }
 
-/// `field.parse::<f64>()`, faster: `fast-float2` accepts and rejects exactly what the
-/// standard library does (checked by the `parse_f64_agrees_with_std` property test) and
-/// rounds the same way (both are correctly rounded).
+/// `field.parse::<f64>()`, faster: plain decimals directly ([`parse_plain_decimal`]), the
+/// rest with `fast-float2`, which accepts and rejects exactly what the standard library
+/// does and rounds the same way (both are correctly rounded). The `parse_f64_agrees_with_std*`
+/// property tests check both paths.
 fn parse_f64(field: &str) -> Result<f64, ()> {
-    fast_float2::parse(field.as_bytes()).map_err(|_| ())
+    parse_f64_bytes(field.as_bytes())
+}
+
+fn parse_f64_bytes(field: &[u8]) -> Result<f64, ()> {
+    match parse_plain_decimal(field) {
+        Some(v) => Ok(v),
+        None => fast_float2::parse(field).map_err(|_| ()),
+    }
+}
+
+/// The common case of [`parse_f64`], done directly: `-?[0-9]+(\.[0-9]+)?` with at most 19
+/// digits whose integer value `m` is at most 2^53, and at most 22 decimals. Then `m` and
+/// 10^decimals are exact doubles and one IEEE division rounds their quotient correctly
+/// (Clinger's fast path): bit for bit what `str::parse` gives. Anything else is `None`
+/// and goes through `fast-float2` (exponents, `+`, `1.`, `.5`, `inf`, long mantissas, …).
+#[inline]
+fn parse_plain_decimal(bytes: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22,
+    ];
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let mut m: u64 = 0;
+    let mut i = 0;
+    while let Some(&d) = digits.get(i)
+        && d.is_ascii_digit()
+    {
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        i += 1;
+    }
+    let integer_digits = i;
+    if integer_digits == 0 {
+        return None;
+    }
+    let mut decimals = 0;
+    if i < digits.len() {
+        if digits[i] != b'.' {
+            return None;
+        }
+        i += 1;
+        let first = i;
+        while let Some(&d) = digits.get(i)
+            && d.is_ascii_digit()
+        {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            i += 1;
+        }
+        decimals = i - first;
+        if decimals == 0 || i != digits.len() {
+            return None;
+        }
+    }
+    // 19 digits cannot overflow u64, so `m` is the exact value of the digits.
+    if integer_digits + decimals > 19 || m > 1 << 53 || decimals > 22 {
+        return None;
+    }
+    let v = m as f64 / POW10[decimals];
+    Some(if negative { -v } else { v })
 }
 
 /// `text.split(sep)` for an ASCII separator, as a plain byte scan: `split` with a `char`
@@ -709,6 +770,19 @@ mod tests {
             "0.0035000",
             "-41.3078",
             "9.905357",
+            "9007199254740992",
+            "9007199254740993",
+            "900719925474099.3",
+            "1234567890123456789",
+            "12345678901234567890",
+            "0.0000000000000000000001",
+            "0.00000000000000000000001",
+            "-0.0",
+            "00001.5000",
+            "-",
+            "-.",
+            "1.2.3",
+            "1,5",
         ] {
             let ours = parse_f64(field).ok().map(f64::to_bits);
             assert_eq!(ours, field.parse::<f64>().ok().map(f64::to_bits), "{field:?}");
@@ -866,6 +940,14 @@ mod tests {
                 for text in [format!("{x}"), format!("{x:e}"), format!("{x:.digits$}"), format!("{x:.digits$e}")] {
                     prop_assert_eq!(parse_f64(&text).ok().map(f64::to_bits), text.parse::<f64>().ok().map(f64::to_bits));
                 }
+            }
+
+            #[test]
+            fn parse_f64_agrees_with_std_on_plain_decimals(
+                neg in any::<bool>(), int in "[0-9]{1,12}", frac in proptest::option::of("[0-9]{1,14}"),
+            ) {
+                let text = format!("{}{int}{}", if neg { "-" } else { "" }, frac.map(|f| format!(".{f}")).unwrap_or_default());
+                prop_assert_eq!(parse_f64(&text).ok().map(f64::to_bits), text.parse::<f64>().ok().map(f64::to_bits), "{}", text);
             }
 
             #[test]
