@@ -119,6 +119,9 @@ pub enum Control {
     Start {
         variation: Option<String>,
         caution: Option<String>,
+        /// `sim` or `PLACEMENT=phone[,PLACEMENT=phone]` (absent: as before).
+        #[serde(default)]
+        sensors: Option<String>,
     },
     Stop,
 }
