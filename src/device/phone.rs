@@ -190,11 +190,10 @@ pub fn device_orientation_from_q(q: Quat) -> (f64, f64, f64) {
     } else {
         (-r01 / cb).atan2(r11 / cb)
     };
-    (
-        alpha.to_degrees().rem_euclid(360.0),
-        beta.to_degrees(),
-        gamma.to_degrees(),
-    )
+    let alpha_deg = alpha.to_degrees().rem_euclid(360.0);
+    // rem_euclid of a tiny negative number rounds to 360 itself.
+    let alpha_deg = if alpha_deg >= 360.0 { 0.0 } else { alpha_deg };
+    (alpha_deg, beta.to_degrees(), gamma.to_degrees())
 }
 
 #[cfg(test)]
@@ -253,9 +252,13 @@ mod tests {
                     let (a2, b2, g2) = device_orientation_from_q(q);
                     let q2 = q_from_device_orientation(a2, b2, g2);
                     assert!(q.angle_to_rad(q2) < 1e-9, "{a} {b} {g} -> {a2} {b2} {g2}");
-                    assert!((0.0..360.0).contains(&a2) && (-180.0..=180.0).contains(&b2));
+                    assert!(
+                        (0.0..360.0).contains(&a2) && (-180.0..=180.0).contains(&b2),
+                        "{a} {b} {g} -> {a2} {b2} {g2}"
+                    );
                     assert!(g2.abs() < 90.0);
-                    assert!((a2 - f64::from(a)).abs() < 1e-6, "{a} {b} {g} -> {a2} {b2} {g2}");
+                    let da = (a2 - f64::from(a) + 180.0).rem_euclid(360.0) - 180.0;
+                    assert!(da.abs() < 1e-6, "{a} {b} {g} -> {a2} {b2} {g2}");
                 }
             }
         }
