@@ -312,7 +312,9 @@ async fn sensor_logger_push(State(app): State<Arc<App>>, uri: axum::http::Uri, b
     let batch = match sensor_logger::parse(&body) {
         Ok(b) => b,
         Err(e) => {
-            app.phone_tracker.lock().await.refuse();
+            let mut tr = app.phone_tracker.lock().await;
+            tr.refuse();
+            app.phone.send_replace(Some(tr.status().clone()));
             return text(StatusCode::BAD_REQUEST, format!("twistcoach: {e}"));
         }
     };
