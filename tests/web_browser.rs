@@ -408,7 +408,7 @@ fn phone_page_drives_a_session_with_reps() {
     while t0.elapsed().as_secs_f64() < total_s {
         let t = t0.elapsed().as_secs_f64();
         // A hair of tremor so that every override is a new reading.
-        let tremor = if n % 2 == 0 { 0.01 } else { -0.01 };
+        let tremor = if n.is_multiple_of(2) { 0.01 } else { -0.01 };
         let alpha = (emulated_twist_deg(t) + tremor).rem_euclid(360.0);
         b.call(
             "DeviceOrientation.setDeviceOrientationOverride",

@@ -32,9 +32,12 @@ fn lan_ip() -> Option<IpAddr> {
     (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
 }
 
+/// Simulated sensors: placement and kind, in command-line order.
+type SimSensors = Vec<(Placement, DeviceKind)>;
+
 /// The default simulated sensors: chest and pelvis `sim:open-imu` (pelvis first lying
 /// supine).
-fn default_sim_sensors(variation: Variation) -> Vec<(Placement, DeviceKind)> {
+fn default_sim_sensors(variation: Variation) -> SimSensors {
     let both = [Placement::Chest, Placement::Pelvis];
     let order = if variation == Variation::Supine {
         [both[1], both[0]]
@@ -46,8 +49,8 @@ fn default_sim_sensors(variation: Variation) -> Vec<(Placement, DeviceKind)> {
 
 /// The sensors of `--sensor`: simulated (`sim:KIND`) or phones (`phone`), not mixed.
 /// `Ok((sim, phones))` with exactly one of them non-empty, or both empty for no `--sensor`.
-fn sensors_of(args: &[String]) -> Result<(Vec<(Placement, DeviceKind)>, Vec<Placement>)> {
-    let mut sims: Vec<(Placement, DeviceKind)> = Vec::new();
+fn sensors_of(args: &[String]) -> Result<(SimSensors, Vec<Placement>)> {
+    let mut sims: SimSensors = Vec::new();
     let mut phones: Vec<Placement> = Vec::new();
     for a in args {
         let spec = parse_sensor_spec(a).map_err(|e| bad_arg("--sensor", e))?;

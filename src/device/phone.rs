@@ -236,9 +236,7 @@ mod tests {
         n[10..14].copy_from_slice(&f32::NAN.to_le_bytes());
         assert!(matches!(decode(&n), Err(DecodeError::NotFinite { .. })));
         let mut z = good;
-        for i in 10..26 {
-            z[i] = 0;
-        }
+        z[10..26].fill(0);
         assert!(decode(&z).is_err(), "a zero quaternion is no orientation");
     }
 

@@ -1,6 +1,7 @@
-//! Sources of sensor data behind one trait: live BLE (`ble`), simulated peripherals
-//! (`sim`) and recordings (`replay`). Everything above a [`Source`] (decoding, fusion,
-//! calibration, reps, UI, recording) is tested without hardware.
+//! Sources of sensor data behind one trait: live BLE (`ble`), phones on the LAN
+//! (`phone`), simulated peripherals (`sim`) and recordings (`replay`). Everything above a
+//! [`Source`] (decoding, fusion, calibration, reps, UI, recording) is tested without
+//! hardware.
 //!
 //! A source is an async stream of [`SourceEvent`]s: raw notifications with the time they
 //! were received, connection state changes, battery and signal strength. Times are

@@ -1,6 +1,7 @@
-//! The session behind the page: a source (simulated peripherals `sim:KIND`, or a
-//! recording replayed) through the live [`Pipeline`], its [`Snapshot`] turned into a
-//! [`View`] and its [`LiveEvent`]s into [`WebEvent`]s for the [`Hub`].
+//! The session behind the page: a source (simulated peripherals `sim:KIND`, a recording
+//! replayed, or phones on the LAN) through the live [`Pipeline`], its [`Snapshot`]
+//! turned into a [`View`] and its [`LiveEvent`]s into [`WebEvent`]s for the [`Hub`].
+//! Phone sessions are also recorded (`recorder`) and saved to the history.
 //!
 //! It owns the page's start/stop requests and the translation to the page's JSON. It
 //! must not analyse anything: reps, holds, cues and sensor states are the pipeline's.
