@@ -38,7 +38,14 @@ const GOOD: &str =
 #[test]
 fn bad_inputs_exit_2_with_file_and_line_and_empty_stdout() {
     let dir = tmp_dir("bad");
+    // A problem far into a long file, after the filter has started on the first blocks.
+    let mut late = String::from("t,ax,ay,az,gx,gy,gz\n");
+    for i in 0..20_000 {
+        late.push_str(&format!("{:.2},0.01,0.02,9.81,0.001,0.002,0.003\n", i as f64 * 0.01));
+    }
+    late.push_str("200.5,1,2,3,4,5,x\n");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("late.csv", late.into_bytes(), "line 20002: field `gz` is not a number"),
         ("empty.csv", b"".to_vec(), "empty"),
         (
             "header.csv",
@@ -89,6 +96,7 @@ fn bad_inputs_exit_2_with_file_and_line_and_empty_stdout() {
         );
         assert!(stderr.contains(expected), "{name}: expected `{expected}` in: {stderr}");
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(!dir.join("out.csv").exists(), "{name}: an output was written");
     }
 }
 

@@ -14,6 +14,7 @@
 
 use crate::body::{Placement, Variation};
 use crate::session::report::{REPORT_SCHEMA, Rep, RepFlag, Report, SessionFlag, Side, Targets};
+use crate::simulate::rng::Rng;
 
 use super::UserNotes;
 use super::symptoms::Symptom;
@@ -60,39 +61,6 @@ pub struct SessionPlan {
 /// Default targets of spec §4 (the protocol file may change them; demo data uses these).
 pub fn default_targets(variation: Variation) -> Targets {
     crate::session::protocol::Protocol::default().report_targets(variation, None)
-}
-
-/// SplitMix64: small, seeded, good enough for demo data.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.uniform()
-    }
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.uniform() < p
-    }
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-12);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
 }
 
 /// Progress fraction 0→1 of a training effect: fast at first, then a plateau.
@@ -142,7 +110,7 @@ pub fn plan_programme(settings: &ProgrammeSettings) -> Vec<SessionPlan> {
             if rng.chance(p_miss) {
                 continue;
             }
-            let local_s = day * 86_400 + ((hour + rng.range(-0.75, 1.25)) * 3600.0) as i64;
+            let local_s = day * 86_400 + ((hour + rng.uniform(-0.75, 1.25)) * 3600.0) as i64;
             let started = LocalTime {
                 unix_s: local_s - i64::from(settings.utc_offset_s),
                 utc_offset_s: settings.utc_offset_s,
@@ -175,24 +143,24 @@ pub fn plan_programme(settings: &ProgrammeSettings) -> Vec<SessionPlan> {
                 let warm = 1.2 * (i / 2) as f64;
                 let level_deg = (base + gain * effect + day_form + warm + 1.2 * rng.normal()).max(5.0);
                 let hold_s = if rng.chance(p_short) {
-                    rng.range(5.0, targets.hold_min_s - 0.5)
+                    rng.uniform(5.0, targets.hold_min_s - 0.5)
                 } else {
-                    rng.range(targets.hold_min_s + 0.5, targets.hold_max_s + 3.0)
+                    rng.uniform(targets.hold_min_s + 0.5, targets.hold_max_s + 3.0)
                 };
                 let turn_speed_dps = if rng.chance(p_fast) {
-                    rng.range(62.0, 95.0)
+                    rng.uniform(62.0, 95.0)
                 } else {
-                    rng.range(20.0, 50.0)
+                    rng.uniform(20.0, 50.0)
                 };
                 let compensation_deg = if rng.chance(p_comp) {
-                    rng.range(11.0, 18.0)
+                    rng.uniform(11.0, 18.0)
                 } else {
-                    rng.range(2.0, 8.0)
+                    rng.uniform(2.0, 8.0)
                 };
                 let flexion_deg = if morning && rng.chance(0.05 + 0.1 * (1.0 - effect)) {
-                    rng.range(21.0, 28.0)
+                    rng.uniform(21.0, 28.0)
                 } else {
-                    rng.range(3.0, 12.0)
+                    rng.uniform(3.0, 12.0)
                 };
                 reps.push(PlannedRep {
                     side,
@@ -268,10 +236,10 @@ impl SessionPipeline for DirectReports {
         let two_sensors = plan.sensors.len() >= 2;
         let mut reps = Vec::new();
         // Calibration (still) for the first few seconds, then reps separated by rests.
-        let mut now_s = rng.range(4.0, 7.0);
+        let mut now_s = rng.uniform(4.0, 7.0);
         for p in &plan.reps {
             let turn_in_s = (p.level_deg / p.turn_speed_dps * 1.6).max(0.8);
-            let turn_out_s = turn_in_s * rng.range(0.8, 1.1);
+            let turn_out_s = turn_in_s * rng.uniform(0.8, 1.1);
             let start_s = now_s;
             let hold_start_s = start_s + turn_in_s;
             let hold_end_s = round2(hold_start_s + (p.hold_s + 0.3 * rng.normal()).max(0.0));
@@ -279,7 +247,7 @@ impl SessionPipeline for DirectReports {
             let hold_s = round2(hold_end_s - hold_start_s);
             let end_s = hold_end_s + turn_out_s;
             let hold_mean_deg = round1((p.level_deg + 1.5 * rng.normal()).max(0.0));
-            let peak_deg = round1(hold_mean_deg + rng.range(0.5, 3.0));
+            let peak_deg = round1(hold_mean_deg + rng.uniform(0.5, 3.0));
             let mut flags = Vec::new();
             if hold_s < t.hold_min_s {
                 flags.push(RepFlag::ShortHold);
@@ -328,7 +296,7 @@ impl SessionPipeline for DirectReports {
                 notes,
                 cues: Vec::new(),
             });
-            now_s = end_s + rng.range(4.0, 9.0);
+            now_s = end_s + rng.uniform(4.0, 9.0);
         }
         let lefts = reps.iter().filter(|r| r.side == Side::Left).count();
         let flags = if lefts * 2 == reps.len() {

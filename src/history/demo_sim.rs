@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::body::{Placement, Variation};
+use crate::body::Placement;
 use crate::error::{BadInput, Error, Problem};
 use crate::session::report::{Report, Side};
 use crate::simulate::motion::{Breathing, Plan, Profile, Sines};
@@ -80,22 +80,8 @@ pub fn motion_plan(plan: &SessionPlan, rng: &mut Rng) -> Plan {
     }
     t += rng.uniform(2.0, 4.0);
     hold_all(t, &mut primary, &mut secondary, &mut flex);
-    let sway_amp = match plan.variation {
-        Variation::Standing => 0.8,
-        Variation::Seated => 0.4,
-        Variation::Supine => 0.1,
-    };
-    let mut sines = |amp: f64| Sines {
-        terms: (0..3)
-            .map(|_| {
-                (
-                    amp * rng.uniform(0.2, 0.5),
-                    rng.uniform(0.03, 0.25),
-                    rng.uniform(0.0, std::f64::consts::TAU),
-                )
-            })
-            .collect(),
-    };
+    let sway_amp = Sines::sway_amplitude_deg(plan.variation);
+    let mut sines = |amp: f64| Sines::random(amp, rng);
     let sway_deg = [sines(sway_amp), sines(sway_amp * 0.3), sines(sway_amp)];
     let fidget_deg = sines(0.3);
     Plan {

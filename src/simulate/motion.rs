@@ -82,6 +82,31 @@ pub struct Sines {
 }
 
 impl Sines {
+    /// Three sines with random amplitudes (0.2–0.5 × `amp_deg`), frequencies
+    /// (0.03–0.25 Hz) and phases: slow postural sway or fidgeting.
+    pub fn random(amp_deg: f64, rng: &mut crate::simulate::rng::Rng) -> Self {
+        Sines {
+            terms: (0..3)
+                .map(|_| {
+                    (
+                        amp_deg * rng.uniform(0.2, 0.5),
+                        rng.uniform(0.03, 0.25),
+                        rng.uniform(0.0, std::f64::consts::TAU),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The amplitude of whole-body sway in a variation: most standing, least lying.
+    pub fn sway_amplitude_deg(variation: crate::body::Variation) -> f64 {
+        match variation {
+            crate::body::Variation::Standing => 0.8,
+            crate::body::Variation::Seated => 0.4,
+            crate::body::Variation::Supine => 0.1,
+        }
+    }
+
     pub fn value(&self, t_s: f64) -> f64 {
         self.terms
             .iter()

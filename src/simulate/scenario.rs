@@ -381,22 +381,8 @@ pub fn draw(rng: &mut Rng, o: &ScenarioOptions) -> Scenario {
         twist_stretch_deg: rng.uniform(1.0, 2.0),
         flex_deg: rng.uniform(0.8, 1.5),
     };
-    let sway_amp = match o.variation {
-        Variation::Standing => 0.8,
-        Variation::Seated => 0.4,
-        Variation::Supine => 0.1,
-    };
-    let sines = |amp: f64, rng: &mut Rng| Sines {
-        terms: (0..3)
-            .map(|_| {
-                (
-                    amp * rng.uniform(0.2, 0.5),
-                    rng.uniform(0.03, 0.25),
-                    rng.uniform(0.0, std::f64::consts::TAU),
-                )
-            })
-            .collect(),
-    };
+    let sway_amp = Sines::sway_amplitude_deg(o.variation);
+    let sines = Sines::random;
     let sway_deg = [sines(sway_amp, rng), sines(sway_amp * 0.3, rng), sines(sway_amp, rng)];
     let fidget_deg = sines(0.3, rng);
     let plan = Plan {

@@ -126,8 +126,108 @@ pub fn parse_chunks(
     path: &Path,
     chunks: impl IntoIterator<Item = Result<Vec<u8>, BadInput>>,
 ) -> Result<Stream, BadInput> {
+    parse_chunks_with(LineParser::new(path), chunks, |_| {})?.finish()
+}
+
+/// What [`parse_imu_in_blocks`] found in a stream that passed every check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockSummary {
+    /// Data rows (samples).
+    pub rows: usize,
+    /// The stream is a raw IMU stream (not an orientation stream).
+    pub imu: bool,
+}
+
+/// Strictly parse a whole stream held in memory, block by block (`block_bytes`, cut at line
+/// breaks), handing the IMU samples of each block to `emit` as soon as that block is parsed,
+/// so that a consumer in another thread can start before the whole file is checked. Checks
+/// and errors are exactly those of [`parse_stream`]; once a problem has been seen no more
+/// samples are emitted. The samples and times are not kept: the caller has them.
+pub fn parse_imu_in_blocks(
+    path: &Path,
+    bytes: &[u8],
+    block_bytes: usize,
+    mut emit: impl FnMut(Vec<ImuSample>),
+) -> Result<BlockSummary, BadInput> {
+    let mut parser = LineParser::new(path);
+    parser.keep_t_text = false;
+    let chunks = bytes.chunks(block_bytes.max(1)).map(Ok);
+    let parser = parse_chunks_with(parser, chunks, |blocks| {
+        let clean = blocks.utf8_error_line.is_none() && blocks.nul_line.is_none() && blocks.line_error.is_none();
+        if clean && !blocks.parser.imu.is_empty() {
+            emit(std::mem::take(&mut blocks.parser.imu));
+        }
+    })?;
+    let rows = parser.rows;
+    let imu = !matches!(parser.layout, Some(Layout::Orientation));
+    parser.finish()?;
+    Ok(BlockSummary { rows, imu })
+}
+
+/// The rows of a raw IMU stream as found by a quick look that checks nothing but the
+/// header: each row's time text (the bytes before its first comma) and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeScan<'a> {
+    pub t_text: Vec<&'a [u8]>,
+    pub t_s: Vec<f64>,
+}
+
+/// A fast first pass over a raw IMU stream held in memory, so that the filter's nominal
+/// sample time is known before the strict parse has finished. It splits lines as
+/// [`parse_stream`] does; `None` when the header is not a raw IMU header or a row's time
+/// does not parse. It does not validate: whoever uses it must check the strict parse and
+/// compare the times (on a stream that passes the strict parse, both find the same rows,
+/// since this pass skips only lines of ASCII white space, which are blank to both).
+pub fn scan_imu_times(bytes: &[u8]) -> Option<TimeScan<'_>> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut rest = Some(bytes);
+    let mut lines = std::iter::from_fn(move || {
+        let r = rest?;
+        let line = match memchr::memchr(b'\n', r) {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                &r[..i]
+            }
+            None => {
+                rest = None;
+                r
+            }
+        };
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    });
+    let blank = |l: &[u8]| l.iter().all(u8::is_ascii_whitespace);
+    let header = lines.find(|l| !blank(l) && !l.starts_with(b"#"))?;
+    let header = std::str::from_utf8(header).ok()?;
+    if !matches!(Layout::from_header(header), Some(Layout::Imu6 | Layout::Imu9)) {
+        return None;
+    }
+    let guess_rows = bytes.len() / 64;
+    let mut scan = TimeScan {
+        t_text: Vec::with_capacity(guess_rows),
+        t_s: Vec::with_capacity(guess_rows),
+    };
+    for line in lines {
+        if blank(line) {
+            continue;
+        }
+        let t = memchr::memchr(b',', line).map_or(line, |i| &line[..i]);
+        scan.t_s.push(fast_float2::parse(t).ok()?);
+        scan.t_text.push(t);
+    }
+    Some(scan)
+}
+
+/// The block logic of [`parse_chunks`], calling `after_block` after each block of whole
+/// lines; returns the parser after every check except the final ones of
+/// [`LineParser::finish`].
+fn parse_chunks_with<'p, C: AsRef<[u8]>>(
+    parser: LineParser<'p>,
+    chunks: impl IntoIterator<Item = Result<C, BadInput>>,
+    mut after_block: impl FnMut(&mut Blocks<'p>),
+) -> Result<LineParser<'p>, BadInput> {
+    let path = parser.path;
     let mut blocks = Blocks {
-        parser: LineParser::new(path),
+        parser,
         lines_before: 0,
         at_start: true,
         utf8_error_line: None,
@@ -138,10 +238,11 @@ pub fn parse_chunks(
     let mut any_bytes = false;
     for chunk in chunks {
         let chunk = chunk?;
+        let chunk = chunk.as_ref();
         any_bytes |= !chunk.is_empty();
         // Complete lines end at the last '\n'; the rest waits for the next chunk.
         let Some(cut) = chunk.iter().rposition(|&b| b == b'\n') else {
-            pending.extend_from_slice(&chunk);
+            pending.extend_from_slice(chunk);
             continue;
         };
         if pending.is_empty() {
@@ -151,12 +252,14 @@ pub fn parse_chunks(
             blocks.take(&pending, false);
             pending.clear();
         }
+        after_block(&mut blocks);
         pending.extend_from_slice(&chunk[cut + 1..]);
     }
     if !any_bytes {
         return Err(BadInput::file(path, Problem::Empty));
     }
     blocks.take(&pending, true);
+    after_block(&mut blocks);
     // The same order of precedence as parse_stream: invalid UTF-8 anywhere, then a NUL
     // anywhere, then the first problem on a line, then the whole-stream checks.
     if let Some(line) = blocks.utf8_error_line.or(blocks.nul_line) {
@@ -165,7 +268,7 @@ pub fn parse_chunks(
     if let Some(e) = blocks.line_error {
         return Err(e);
     }
-    blocks.parser.finish()
+    Ok(blocks.parser)
 }
 
 /// State of [`parse_chunks`] between blocks of whole lines.
@@ -234,6 +337,10 @@ struct LineParser<'p> {
     orient: Vec<OrientationSample>,
     fields: [f64; 10],
     previous_t: f64,
+    /// Collect each row's time text (`false` when the caller already has it, see
+    /// [`parse_imu_in_blocks`]).
+    keep_t_text: bool,
+    rows: usize,
 }
 
 impl<'p> LineParser<'p> {
@@ -246,6 +353,8 @@ impl<'p> LineParser<'p> {
             orient: Vec::new(),
             fields: [0.0; 10],
             previous_t: f64::NEG_INFINITY,
+            keep_t_text: true,
+            rows: 0,
         }
     }
 
@@ -341,7 +450,10 @@ impl<'p> LineParser<'p> {
             }
         }
         self.previous_t = t_s;
-        self.t_text.push(t_str.into());
+        self.rows += 1;
+        if self.keep_t_text {
+            self.t_text.push(t_str.into());
+        }
         Ok(())
     }
 
@@ -349,7 +461,7 @@ impl<'p> LineParser<'p> {
         let Some(layout) = self.layout else {
             return Err(BadInput::file(self.path, Problem::Empty));
         };
-        if self.t_text.is_empty() {
+        if self.rows == 0 {
             return Err(BadInput::file(self.path, Problem::TooShort { samples: 0 }));
         }
         let samples = match layout {
@@ -689,6 +801,56 @@ mod tests {
                     (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
                     (Err(a), Err(b)) => prop_assert_eq!((a.line, a.problem), (b.line, b.problem)),
                     (a, b) => prop_assert!(false, "whole {:?} vs chunked {:?}", a.map(|s| s.len()), b.map(|s| s.len())),
+                }
+            }
+
+            /// The pipelined path of `orientation`: the block parser reports what
+            /// `parse_stream` reports and emits its samples in order, and on a stream that
+            /// passes, the quick time scan finds exactly its rows and time texts.
+            #[test]
+            fn blocks_and_time_scan_equal_whole(
+                body in proptest::collection::vec(
+                    prop_oneof![
+                        Just("0.01,0.1,0,9.8,0.1,0,0,1,2,3".to_string()),
+                        (0u32..100_000).prop_map(|i| format!("{}.5,0.1,0,9.8,0.1,0,0,1,2,3", i)),
+                        "[-0-9.,eEnaif#\r\u{feff}\u{0}\u{b} ]{0,30}",
+                        proptest::collection::vec(any::<u8>(), 0..8)
+                            .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    ],
+                    0..12,
+                ),
+                header in prop_oneof![Just("t,ax,ay,az,gx,gy,gz,mx,my,mz"), Just("t,qw,qx,qy,qz"), Just("\u{feff}# c\r\n \r\nt,ax,ay,az,gx,gy,gz")],
+                final_newline in any::<bool>(),
+                block_bytes in 1usize..300,
+            ) {
+                let mut text = format!("{header}\n{}", body.join("\n"));
+                if final_newline {
+                    text.push('\n');
+                }
+                let bytes = text.as_bytes();
+                let whole = parse_stream(Path::new("b.csv"), bytes);
+                let mut emitted = Vec::new();
+                let blocks = parse_imu_in_blocks(Path::new("b.csv"), bytes, block_bytes, |s| emitted.extend(s));
+                match (&whole, blocks) {
+                    (Ok(st), Ok(summary)) => {
+                        prop_assert_eq!(summary.rows, st.len());
+                        prop_assert_eq!(summary.imu, matches!(st.samples, Samples::Imu(_)));
+                        if let Samples::Imu(samples) = &st.samples {
+                            prop_assert_eq!(&emitted, samples);
+                        }
+                    }
+                    (Err(a), Err(b)) => prop_assert_eq!((&a.line, &a.problem), (&b.line, &b.problem)),
+                    (a, b) => prop_assert!(false, "whole {:?} vs blocks {:?}", a.as_ref().map(|s| s.len()), b),
+                }
+                if let (Ok(st), Some(scan)) = (&whole, scan_imu_times(bytes)) {
+                    let t_s: Vec<f64> = match &st.samples {
+                        Samples::Imu(s) => s.iter().map(|s| s.t_s).collect(),
+                        Samples::Orientation(_) => unreachable!("the scan accepts only IMU headers"),
+                    };
+                    prop_assert_eq!(&scan.t_s, &t_s);
+                    let scanned: Vec<&[u8]> = scan.t_text.clone();
+                    let strict: Vec<&[u8]> = st.t_text.iter().map(|t| t.as_bytes()).collect();
+                    prop_assert_eq!(scanned, strict);
                 }
             }
 

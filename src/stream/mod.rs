@@ -96,7 +96,11 @@ pub fn parse_gzip(path: &Path, raw: &[u8], chunk_bytes: usize) -> Result<Stream,
 
 /// Write `t,qw,qx,qy,qz` with each row's time text exactly as given (see
 /// [`OrientationCsvWriter`] for the number format).
-pub fn write_orientation_csv(path: &Path, t_text: &[Box<str>], q_world_from_sensor: &[Quat]) -> Result<(), Error> {
+pub fn write_orientation_csv<T: TimeText>(
+    path: &Path,
+    t_text: &[T],
+    q_world_from_sensor: &[Quat],
+) -> Result<(), Error> {
     let mut w = OrientationCsvWriter::create(path)?;
     w.write_rows(t_text, q_world_from_sensor)?;
     w.finish()
@@ -144,18 +148,18 @@ impl OrientationCsvWriter {
 
     /// Format rows into memory (one buffer, no `fmt` machinery: this is the hot part of
     /// writing) and write them.
-    pub fn write_rows(&mut self, t_text: &[Box<str>], q_world_from_sensor: &[Quat]) -> Result<(), Error> {
-        const ROW_GUESS: usize = 16 + 4 * 24;
-        self.text.reserve(q_world_from_sensor.len() * ROW_GUESS);
-        let mut buf = zmij::Buffer::new();
-        for (t, q) in t_text.iter().zip(q_world_from_sensor) {
-            self.text.extend_from_slice(t.as_bytes());
-            for v in [q.w, q.x, q.y, q.z] {
-                self.text.push(b',');
-                self.text.extend_from_slice(buf.format(v).as_bytes());
-            }
-            self.text.push(b'\n');
-        }
+    pub fn write_rows<T: TimeText>(&mut self, t_text: &[T], q_world_from_sensor: &[Quat]) -> Result<(), Error> {
+        format_orientation_rows(&mut self.text, t_text, q_world_from_sensor);
+        self.write_pending()
+    }
+
+    /// Write rows already formatted by [`format_orientation_rows`].
+    pub fn write_formatted(&mut self, rows: &[u8]) -> Result<(), Error> {
+        self.text.extend_from_slice(rows);
+        self.write_pending()
+    }
+
+    fn write_pending(&mut self) -> Result<(), Error> {
         let written = match &mut self.sink {
             Sink::Plain(f) => f.write_all(&self.text),
             Sink::Gzip(g) => g.write_all(&self.text),
@@ -166,7 +170,7 @@ impl OrientationCsvWriter {
 
     /// Write what is pending and close the file (and the gzip stream).
     pub fn finish(mut self) -> Result<(), Error> {
-        self.write_rows(&[], &[])?;
+        self.write_pending()?;
         let done = match self.sink {
             Sink::Plain(ref mut f) => f.flush(),
             Sink::Gzip(g) => g.finish().and_then(|mut w| w.flush()),
@@ -182,6 +186,40 @@ impl OrientationCsvWriter {
             path: self.path.clone(),
             source,
         }
+    }
+}
+
+/// A row's time exactly as it was read: a parsed stream's `Box<str>`, or a slice of the
+/// input bytes.
+pub trait TimeText {
+    fn time_bytes(&self) -> &[u8];
+}
+
+impl TimeText for Box<str> {
+    fn time_bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl TimeText for &[u8] {
+    fn time_bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// Append orientation rows (`t,qw,qx,qy,qz`, one per quaternion, time text as given) to
+/// `text`; see [`OrientationCsvWriter`] for the number format. Pure.
+pub fn format_orientation_rows<T: TimeText>(text: &mut Vec<u8>, t_text: &[T], q_world_from_sensor: &[Quat]) {
+    const ROW_GUESS: usize = 16 + 4 * 24;
+    text.reserve(q_world_from_sensor.len() * ROW_GUESS);
+    let mut buf = zmij::Buffer::new();
+    for (t, q) in t_text.iter().zip(q_world_from_sensor) {
+        text.extend_from_slice(t.time_bytes());
+        for v in [q.w, q.x, q.y, q.z] {
+            text.push(b',');
+            text.extend_from_slice(buf.format(v).as_bytes());
+        }
+        text.push(b'\n');
     }
 }
 
