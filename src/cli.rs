@@ -452,8 +452,9 @@ pub struct ServeArgs {
     /// A caution profile: disc-herniation, spondylolisthesis, severe-osteoarthritis or pregnancy.
     #[arg(long, value_name = "NAME")]
     pub caution: Option<String>,
-    /// A simulated sensor, PLACEMENT=sim:KIND (once or twice; default: chest and pelvis
-    /// `sim:open-imu`). Bluetooth sensors: use `twistcoach live`.
+    /// A sensor, PLACEMENT=sim:KIND (simulated) or PLACEMENT=phone (a phone on the LAN:
+    /// the /phone page or Sensor Logger's HTTP push), once or twice; default: chest and
+    /// pelvis `sim:open-imu`. Bluetooth sensors: use `twistcoach live`.
     #[arg(long = "sensor", value_name = "PLACEMENT=DEVICE")]
     pub sensors: Vec<String>,
     /// Replay this recording (from `live --record`) instead of simulating.
@@ -481,4 +482,10 @@ pub struct ServeArgs {
     /// Do not draw the QR code of the LAN URL.
     #[arg(long)]
     pub no_qr: bool,
+    /// Phone sessions: write each session's recording (replayable) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub record_dir: Option<PathBuf>,
+    /// Phone sessions: do not save the report to the history database.
+    #[arg(long)]
+    pub no_save: bool,
 }

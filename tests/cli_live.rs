@@ -101,7 +101,14 @@ fn bad_sensor_arguments_exit_2() {
 #[test]
 fn every_kind_live_record_replay_gives_the_live_report() {
     let dir = tmp_dir("kinds");
-    for kind in ["movella-dot", "witmotion", "thingy52", "metamotion", "open-imu"] {
+    for kind in [
+        "movella-dot",
+        "witmotion",
+        "thingy52",
+        "metamotion",
+        "open-imu",
+        "phone",
+    ] {
         let rec = dir.join(format!("{kind}.twrec"));
         let sensor = format!("chest=sim:{kind}");
         let out = run(&[

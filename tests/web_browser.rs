@@ -335,3 +335,118 @@ fn phone_page_streams_device_orientation() {
         }
     }
 }
+
+/// Everything the page's WebSocket has now (it has a short read timeout).
+fn drain(ws: &mut WebSocket<MaybeTlsStream<TcpStream>>, log: &mut Vec<Value>) {
+    while let Ok(m) = ws.read() {
+        if let Ok(v) = serde_json::from_str::<Value>(m.to_text().unwrap_or("")) {
+            log.push(v);
+        }
+    }
+}
+
+/// The twist (°) of the emulated phone at session time `t_s`: 5 s still, then 3 reps of
+/// 2 s out, 5 s held, 2 s back, 3 s rest, alternating sides, 40° peak.
+fn emulated_twist_deg(t_s: f64) -> f64 {
+    let (still_s, rep_s) = (5.0, 12.0);
+    if t_s < still_s {
+        return 0.0;
+    }
+    let k = ((t_s - still_s) / rep_s).floor();
+    if k >= 3.0 {
+        return 0.0;
+    }
+    let u = t_s - still_s - k * rep_s;
+    let side = if k as i64 % 2 == 0 { 1.0 } else { -1.0 };
+    let pi = std::f64::consts::PI;
+    let x = if u < 2.0 {
+        (1.0 - (pi * u / 2.0).cos()) / 2.0
+    } else if u < 7.0 {
+        1.0
+    } else if u < 9.0 {
+        (1.0 + (pi * (u - 7.0) / 2.0).cos()) / 2.0
+    } else {
+        0.0
+    };
+    side * 40.0 * x
+}
+
+#[test]
+#[ignore = "needs chromium; run: cargo test --release --test web_browser -- --ignored"]
+fn phone_page_drives_a_session_with_reps() {
+    // Real time: the page stamps readings with its own clock. About 45 s.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let server = Server::start(&[
+        "--lan",
+        "--sensor",
+        "chest=phone",
+        "--variation",
+        "seated",
+        "--autostart",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let token = server.token.clone().unwrap();
+    let (mut ws, _) =
+        tungstenite::connect(format!("ws://127.0.0.1:{}/ws?token={token}", server.port)).expect("page WebSocket");
+    if let MaybeTlsStream::Plain(t) = ws.get_ref() {
+        t.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+    }
+    let mut b = Browser::launch();
+    b.navigate(&format!("http://127.0.0.1:{}/phone?token={token}", server.port));
+    b.call(
+        "DeviceOrientation.setDeviceOrientationOverride",
+        json!({"alpha": 0.0, "beta": 90.0, "gamma": 0.0}),
+    );
+    b.eval("document.getElementById('go').click()");
+    let mut log: Vec<Value> = Vec::new();
+    // The phone stands upright (beta 90°); turning the body turns its heading (alpha).
+    let t0 = Instant::now();
+    let total_s = 5.0 + 3.0 * 12.0 + 2.0;
+    let mut n = 0u64;
+    while t0.elapsed().as_secs_f64() < total_s {
+        let t = t0.elapsed().as_secs_f64();
+        // A hair of tremor so that every override is a new reading.
+        let tremor = if n.is_multiple_of(2) { 0.01 } else { -0.01 };
+        let alpha = (emulated_twist_deg(t) + tremor).rem_euclid(360.0);
+        b.call(
+            "DeviceOrientation.setDeviceOrientationOverride",
+            json!({"alpha": alpha, "beta": 90.0, "gamma": 0.0}),
+        );
+        n += 1;
+        drain(&mut ws, &mut log);
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    ws.send(Message::text(r#"{"type":"stop"}"#)).unwrap();
+    let t_stop = Instant::now();
+    while t_stop.elapsed() < Duration::from_secs(20)
+        && !log
+            .iter()
+            .any(|v| v["type"] == "event" && v["data"]["type"] == "session_ended")
+    {
+        drain(&mut ws, &mut log);
+    }
+    let events: Vec<&Value> = log
+        .iter()
+        .filter(|v| v["type"] == "event")
+        .map(|v| &v["data"])
+        .collect();
+    assert!(
+        events.iter().any(|d| d["type"] == "calibrated"),
+        "calibrated from the phone's still start: {events:?}"
+    );
+    let reps: Vec<&&Value> = events.iter().filter(|d| d["type"] == "rep").collect();
+    eprintln!("{} overrides; reps {reps:?}", n);
+    assert_eq!(reps.len(), 3, "{reps:?}");
+    for r in &reps {
+        assert!((r["peak_deg"].as_f64().unwrap() - 40.0).abs() < 3.0, "{r}");
+    }
+    assert_ne!(reps[0]["side"], reps[1]["side"]);
+    let rate = log
+        .iter()
+        .rev()
+        .find(|v| v["type"] == "view" && v["data"]["phone"].is_object())
+        .map(|v| v["data"]["phone"]["samples"].clone());
+    eprintln!("phone samples: {rate:?}");
+}

@@ -62,6 +62,16 @@ pub fn run(args: &LiveArgs) -> Result<()> {
         .map(|s| parse_sensor_spec(s).map_err(|e| arg_error("--sensor", e)))
         .collect::<Result<_>>()?;
     for (i, s) in specs.iter().enumerate() {
+        if s.device == DeviceSpec::Phone {
+            return Err(arg_error(
+                "--sensor",
+                format!(
+                    "`{}`: a phone streams over the local network; use `twistcoach serve --lan --sensor {}=phone` (see firmware-notes/phone.md)",
+                    args.sensors[i],
+                    s.placement.name()
+                ),
+            ));
+        }
         if specs[..i].iter().any(|o| o.placement == s.placement) {
             return Err(arg_error(
                 "--sensor",
@@ -118,13 +128,13 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     for (i, s) in specs.iter().enumerate() {
         let (kind, address, name): (DeviceKind, Option<String>, Option<String>) = match &s.device {
             DeviceSpec::Sim(k) => (*k, None, Some(format!("sim:{}", k.name()))),
-            DeviceSpec::Address(_) | DeviceSpec::Name(_) => {
+            DeviceSpec::Address(_) | DeviceSpec::Name(_) | DeviceSpec::Phone => {
                 let hit = hits
                     .iter()
                     .find(|h| match &s.device {
                         DeviceSpec::Address(a) => h.address.eq_ignore_ascii_case(a),
                         DeviceSpec::Name(n) => h.name.as_deref().is_some_and(|x| x.starts_with(n.as_str())),
-                        DeviceSpec::Sim(_) => false,
+                        DeviceSpec::Sim(_) | DeviceSpec::Phone => false,
                     })
                     .ok_or_else(|| {
                         Error::Unavailable(format!(

@@ -11,6 +11,7 @@ use crate::device::DeviceKind;
 use crate::error::{BadInput, Error, Problem, Result};
 use crate::record::read_file;
 use crate::session::protocol::Caution;
+use crate::source::phone::PhoneBus;
 use crate::source::sim::parse_outage;
 use crate::source::{DeviceSpec, parse_sensor_spec};
 use crate::ui::web::driver::{self, DriverSettings, SessionSource};
@@ -31,37 +32,54 @@ fn lan_ip() -> Option<IpAddr> {
     (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
 }
 
-/// The simulated sensors of `--sensor` (default: chest and pelvis, `sim:open-imu`).
-fn sim_sensors(args: &[String], variation: Variation) -> Result<Vec<(Placement, DeviceKind)>> {
-    if args.is_empty() {
-        let both = [Placement::Chest, Placement::Pelvis];
-        let order = if variation == Variation::Supine {
-            [both[1], both[0]]
-        } else {
-            both
-        };
-        return Ok(order.iter().map(|p| (*p, DeviceKind::OpenImu)).collect());
-    }
-    let mut out: Vec<(Placement, DeviceKind)> = Vec::new();
+/// Simulated sensors: placement and kind, in command-line order.
+type SimSensors = Vec<(Placement, DeviceKind)>;
+
+/// The default simulated sensors: chest and pelvis `sim:open-imu` (pelvis first lying
+/// supine).
+fn default_sim_sensors(variation: Variation) -> SimSensors {
+    let both = [Placement::Chest, Placement::Pelvis];
+    let order = if variation == Variation::Supine {
+        [both[1], both[0]]
+    } else {
+        both
+    };
+    order.iter().map(|p| (*p, DeviceKind::OpenImu)).collect()
+}
+
+/// The sensors of `--sensor`: simulated (`sim:KIND`) or phones (`phone`), not mixed.
+/// `Ok((sim, phones))` with exactly one of them non-empty, or both empty for no `--sensor`.
+fn sensors_of(args: &[String]) -> Result<(SimSensors, Vec<Placement>)> {
+    let mut sims: SimSensors = Vec::new();
+    let mut phones: Vec<Placement> = Vec::new();
     for a in args {
         let spec = parse_sensor_spec(a).map_err(|e| bad_arg("--sensor", e))?;
-        let DeviceSpec::Sim(kind) = spec.device else {
-            return Err(bad_arg(
-                "--sensor",
-                format!(
-                    "`{a}`: serve takes simulated sensors (sim:KIND) or --replay; for Bluetooth sensors use `twistcoach live`"
-                ),
-            ));
-        };
-        if out.iter().any(|(p, _)| *p == spec.placement) {
+        if sims.iter().any(|(p, _)| *p == spec.placement) || phones.contains(&spec.placement) {
             return Err(bad_arg(
                 "--sensor",
                 format!("placement `{}` is given twice", spec.placement.name()),
             ));
         }
-        out.push((spec.placement, kind));
+        match spec.device {
+            DeviceSpec::Sim(kind) => sims.push((spec.placement, kind)),
+            DeviceSpec::Phone => phones.push(spec.placement),
+            _ => {
+                return Err(bad_arg(
+                    "--sensor",
+                    format!(
+                        "`{a}`: serve takes simulated sensors (sim:KIND), phones (PLACEMENT=phone) or --replay; for Bluetooth sensors use `twistcoach live`"
+                    ),
+                ));
+            }
+        }
     }
-    Ok(out)
+    if !sims.is_empty() && !phones.is_empty() {
+        return Err(bad_arg(
+            "--sensor",
+            "simulated sensors and phones cannot be mixed in one session".into(),
+        ));
+    }
+    Ok((sims, phones))
 }
 
 /// A self-signed certificate for these names: (certificate PEM, key PEM, SHA-256
@@ -99,21 +117,28 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     if !(args.speed.is_finite() && args.speed > 0.0) {
         return Err(bad_arg("--speed", "the speed must be a positive number".into()));
     }
+    let (sims, phones) = sensors_of(&args.sensors)?;
+    let sim = SessionSource::Sim {
+        sensors: if sims.is_empty() {
+            default_sim_sensors(args.variation)
+        } else {
+            sims
+        },
+        seed: args.sim_seed,
+        reps: args.sim_reps,
+        outages: args
+            .sim_disconnects
+            .iter()
+            .map(|o| parse_outage(o).map_err(|e| bad_arg("--sim-disconnect", e)))
+            .collect::<Result<_>>()?,
+    };
     let source = match &args.replay {
         Some(path) => SessionSource::Replay {
             path: path.clone(),
             recording: read_file(path)?,
         },
-        None => SessionSource::Sim {
-            sensors: sim_sensors(&args.sensors, args.variation)?,
-            seed: args.sim_seed,
-            reps: args.sim_reps,
-            outages: args
-                .sim_disconnects
-                .iter()
-                .map(|o| parse_outage(o).map_err(|e| bad_arg("--sim-disconnect", e)))
-                .collect::<Result<_>>()?,
-        },
+        None if !phones.is_empty() => SessionSource::Phone { placements: phones },
+        None => sim.clone(),
     };
     let variation = match &source {
         SessionSource::Replay { recording, path } => {
@@ -122,7 +147,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
                 .ok_or_else(|| bad_arg(&path.display().to_string(), "the recording has no metadata".into()))?
                 .variation
         }
-        SessionSource::Sim { .. } => args.variation,
+        SessionSource::Sim { .. } | SessionSource::Phone { .. } => args.variation,
     };
     let db = match &args.db {
         Some(p) => Some(p.clone()),
@@ -133,12 +158,17 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     } else {
         None
     };
+    let phone_bus = PhoneBus::default();
     let settings = DriverSettings {
         variation,
         caution,
         source,
         speed: args.speed,
         autostart: args.autostart,
+        phones: phone_bus.clone(),
+        sim,
+        record_dir: args.record_dir.clone(),
+        history_db: if args.no_save { None } else { db.clone() },
     };
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -194,7 +224,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         }
 
         let (hub, control) = Hub::new(driver::idle_view(&settings));
-        let app = App::new(hub.clone(), token, db);
+        let app = App::with_phones(hub.clone(), token, db, args.tls, phone_bus);
         tokio::spawn(driver::run(hub, control, settings));
         if !args.tls {
             return axum::serve(listener, router(app))

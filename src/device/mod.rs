@@ -17,7 +17,9 @@ pub mod capture;
 pub mod metamotion;
 pub mod movella_dot;
 pub mod open_imu;
+pub mod phone;
 pub mod registry;
+pub mod sensor_logger;
 pub mod simulate;
 pub mod thingy52;
 pub mod timing;
@@ -219,6 +221,9 @@ impl<'a> Le<'a> {
     }
     pub(crate) fn f32(&mut self) -> Option<f32> {
         self.take().map(f32::from_le_bytes)
+    }
+    pub(crate) fn f64(&mut self) -> Option<f64> {
+        self.take().map(f64::from_le_bytes)
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::{NotificationDecoder, Uuid, metamotion, movella_dot, open_imu, thingy52, witmotion};
+use super::{NotificationDecoder, Uuid, metamotion, movella_dot, open_imu, phone, thingy52, witmotion};
 
 /// A supported device kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,6 +17,8 @@ pub enum DeviceKind {
     Thingy52,
     MetaMotion,
     OpenImu,
+    /// A phone on the LAN (the `/phone` page or Sensor Logger's HTTP push), not Bluetooth.
+    Phone,
 }
 
 /// What the device streams in the configuration this program uses.
@@ -56,7 +58,7 @@ pub struct DeviceInfo {
     pub firmware_note: &'static str,
 }
 
-const DEVICES: [DeviceInfo; 5] = [
+const DEVICES: [DeviceInfo; 6] = [
     DeviceInfo {
         kind: DeviceKind::MovellaDot,
         name: "movella-dot",
@@ -127,16 +129,40 @@ const DEVICES: [DeviceInfo; 5] = [
         has_device_time: true,
         firmware_note: "firmware-notes/open-profile.md",
     },
+    DeviceInfo {
+        kind: DeviceKind::Phone,
+        name: "phone",
+        vendor_model: "a phone: the /phone page (DeviceOrientation) or Sensor Logger's HTTP push",
+        // Not found by a Bluetooth scan: `twistcoach serve` receives it over the LAN.
+        name_prefixes: &[],
+        service_uuids: &[],
+        output: OutputKind::Orientation,
+        // Browsers fire deviceorientation at about 60 Hz; Sensor Logger's rate is set in the app.
+        rates_hz: &[60.0],
+        default_rate_hz: 60.0,
+        // Worn upright, top edge toward the head, screen facing away from the body.
+        mount: "+y:head,+z:out",
+        // The axes are the W3C DeviceOrientation spec's (and Android's, see the note).
+        mount_confirmed: true,
+        has_device_time: true,
+        firmware_note: "firmware-notes/phone.md",
+    },
 ];
 
 impl DeviceKind {
-    pub const ALL: [DeviceKind; 5] = [
+    pub const ALL: [DeviceKind; 6] = [
         DeviceKind::MovellaDot,
         DeviceKind::WitMotion,
         DeviceKind::Thingy52,
         DeviceKind::MetaMotion,
         DeviceKind::OpenImu,
+        DeviceKind::Phone,
     ];
+
+    /// The Bluetooth kinds (everything but the phone, which comes over the LAN).
+    pub fn is_bluetooth(self) -> bool {
+        self != DeviceKind::Phone
+    }
 
     pub fn info(self) -> &'static DeviceInfo {
         // DEVICES is in the same order as ALL (checked by a test).
@@ -160,6 +186,7 @@ impl DeviceKind {
             DeviceKind::Thingy52 => Box::new(thingy52::Decoder),
             DeviceKind::MetaMotion => Box::new(metamotion::Decoder),
             DeviceKind::OpenImu => Box::new(open_imu::Decoder::new()),
+            DeviceKind::Phone => Box::new(phone::Decoder),
         }
     }
 
@@ -171,6 +198,7 @@ impl DeviceKind {
             DeviceKind::Thingy52 => &[thingy52::RAW_DATA],
             DeviceKind::MetaMotion => &[metamotion::NOTIFY],
             DeviceKind::OpenImu => &[open_imu::DATA],
+            DeviceKind::Phone => &[phone::ORIENTATION],
         }
     }
 }
@@ -235,7 +263,14 @@ mod tests {
         let names: Vec<&str> = all().iter().map(|d| d.name).collect();
         assert_eq!(
             names,
-            ["movella-dot", "witmotion", "thingy52", "metamotion", "open-imu"]
+            [
+                "movella-dot",
+                "witmotion",
+                "thingy52",
+                "metamotion",
+                "open-imu",
+                "phone"
+            ]
         );
         for k in DeviceKind::ALL {
             assert_eq!(k.info().kind, k);
@@ -249,7 +284,12 @@ mod tests {
         for d in all() {
             assert!(mount_spec_is_well_formed(d.mount), "{}: {}", d.name, d.mount);
             assert!(d.rates_hz.contains(&d.default_rate_hz), "{}", d.name);
-            assert!(!d.service_uuids.is_empty() && !d.name_prefixes.is_empty());
+            assert_eq!(
+                !d.service_uuids.is_empty() && !d.name_prefixes.is_empty(),
+                d.kind.is_bluetooth(),
+                "{}: Bluetooth kinds are found by service and name, the phone by neither",
+                d.name
+            );
             assert!(d.firmware_note.starts_with("firmware-notes/"));
             assert!(!d.kind.notify_characteristics().is_empty());
         }

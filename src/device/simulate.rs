@@ -8,7 +8,7 @@
 use crate::frames::{Quat, Vec3, sub};
 
 use super::{
-    DeviceKind, RAD_PER_DEG, STANDARD_GRAVITY_MPS2, Uuid, metamotion, movella_dot, open_imu, thingy52, witmotion,
+    DeviceKind, RAD_PER_DEG, STANDARD_GRAVITY_MPS2, Uuid, metamotion, movella_dot, open_imu, phone, thingy52, witmotion,
 };
 
 /// The true state of a sensor at one instant (SI units).
@@ -115,6 +115,14 @@ impl Peripheral {
                 };
                 self.sequence = self.sequence.wrapping_add(1);
                 vec![(open_imu::DATA, open_imu::encode(&p))]
+            }
+            DeviceKind::Phone => {
+                let p = phone::Packet {
+                    origin: phone::Origin::Page,
+                    device_time_s: self.settings.device_clock_at_zero_us as f64 * 1e-6 + s.t_s,
+                    q_world_from_sensor: q,
+                };
+                vec![(phone::ORIENTATION, phone::encode(&p))]
             }
         }
     }

@@ -220,6 +220,8 @@ pub fn setup_steps(kind: DeviceKind, rate_hz: f64) -> Vec<GattStep> {
             ),
             Subscribe(open_imu::DATA),
         ],
+        // Not a Bluetooth device: it comes over the LAN (`source::phone`), nothing to set up.
+        DeviceKind::Phone => Vec::new(),
     }
 }
 
@@ -261,7 +263,7 @@ fn matches(device: &DeviceSpec, hit: &ScanHit) -> bool {
             .name
             .as_deref()
             .is_some_and(|name| name == n || name.starts_with(n.as_str())),
-        DeviceSpec::Sim(_) => false,
+        DeviceSpec::Sim(_) | DeviceSpec::Phone => false,
     }
 }
 
@@ -447,7 +449,7 @@ mod tests {
 
     #[test]
     fn every_kind_subscribes_to_what_its_decoder_reads() {
-        for kind in DeviceKind::ALL {
+        for kind in DeviceKind::ALL.into_iter().filter(|k| k.is_bluetooth()) {
             let steps = setup_steps(kind, kind.info().default_rate_hz);
             for c in kind.notify_characteristics() {
                 assert!(steps.contains(&GattStep::Subscribe(*c)), "{kind}: {steps:?}");

@@ -1,6 +1,7 @@
-//! Sources of sensor data behind one trait: live BLE (`ble`), simulated peripherals
-//! (`sim`) and recordings (`replay`). Everything above a [`Source`] (decoding, fusion,
-//! calibration, reps, UI, recording) is tested without hardware.
+//! Sources of sensor data behind one trait: live BLE (`ble`), phones on the LAN
+//! (`phone`), simulated peripherals (`sim`) and recordings (`replay`). Everything above a
+//! [`Source`] (decoding, fusion, calibration, reps, UI, recording) is tested without
+//! hardware.
 //!
 //! A source is an async stream of [`SourceEvent`]s: raw notifications with the time they
 //! were received, connection state changes, battery and signal strength. Times are
@@ -9,6 +10,7 @@
 //! reconnect backoff; it must not decode anything (that is `device`) or know about bodies.
 
 pub mod ble;
+pub mod phone;
 pub mod replay;
 pub mod sim;
 
@@ -96,6 +98,8 @@ pub enum DeviceSpec {
     Address(String),
     /// An advertised name (exact, or a prefix such as `Xsens DOT`).
     Name(String),
+    /// `phone`: a phone on the LAN (`twistcoach serve` only; see `source::phone`).
+    Phone,
 }
 
 /// One `--sensor` argument.
@@ -113,7 +117,7 @@ fn looks_like_address(s: &str) -> bool {
             .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// Parse `PLACEMENT=DEVICE` (DEVICE: an address, a name, or `sim:KIND`).
+/// Parse `PLACEMENT=DEVICE` (DEVICE: an address, a name, `sim:KIND` or `phone`).
 pub fn parse_sensor_spec(arg: &str) -> Result<SensorSpec, String> {
     let (p, d) = arg.split_once('=').ok_or_else(|| {
         format!("`{arg}`: expected PLACEMENT=DEVICE, e.g. chest=sim:witmotion or chest=D4:22:CD:00:11:22")
@@ -129,6 +133,8 @@ pub fn parse_sensor_spec(arg: &str) -> Result<SensorSpec, String> {
                 kinds.join(", ")
             )
         })?)
+    } else if d == "phone" {
+        DeviceSpec::Phone
     } else if d.is_empty() {
         return Err(format!(
             "`{arg}`: the device is empty; give an address, a name or sim:KIND"
@@ -222,6 +228,7 @@ mod tests {
                 .contains("movella-dot")
         );
         assert!(parse_sensor_spec("chest=").is_err());
+        assert_eq!(parse_sensor_spec("pelvis=phone").unwrap().device, DeviceSpec::Phone);
     }
 
     #[test]

@@ -49,7 +49,10 @@ impl Server {
             let _ = out.read_to_end(&mut sink);
         });
         let first = urls.first().expect("serve printed no URL").clone();
-        let rest = first.strip_prefix("http://127.0.0.1:").expect("URL on 127.0.0.1");
+        let rest = first
+            .strip_prefix("http://127.0.0.1:")
+            .or_else(|| first.strip_prefix("https://127.0.0.1:"))
+            .expect("URL on 127.0.0.1");
         let port: u16 = rest.split('/').next().unwrap().parse().unwrap();
         let token = first.split_once("?token=").map(|(_, t)| t.to_string());
         Server {
@@ -63,13 +66,27 @@ impl Server {
 
 /// One HTTP/1.1 GET: (status, headers (lowercase names), body).
 pub fn get(port: u16, path: &str, cookie: Option<&str>) -> (u16, Vec<(String, String)>, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}Connection: close\r\n\r\n"
+    request(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}Connection: close\r\n\r\n"),
     )
-    .unwrap();
+}
+
+/// One HTTP/1.1 POST of a JSON body: (status, headers, body).
+pub fn post_json(port: u16, path: &str, body: &str) -> (u16, Vec<(String, String)>, String) {
+    request(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+fn request(port: u16, text: &str) -> (u16, Vec<(String, String)>, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.write_all(text.as_bytes()).unwrap();
     s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
     // Read the head, then Content-Length bytes (some servers keep the connection open).
     let mut raw = Vec::new();

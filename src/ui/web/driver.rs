@@ -1,6 +1,7 @@
-//! The session behind the page: a source (simulated peripherals `sim:KIND`, or a
-//! recording replayed) through the live [`Pipeline`], its [`Snapshot`] turned into a
-//! [`View`] and its [`LiveEvent`]s into [`WebEvent`]s for the [`Hub`].
+//! The session behind the page: a source (simulated peripherals `sim:KIND`, a recording
+//! replayed, or phones on the LAN) through the live [`Pipeline`], its [`Snapshot`]
+//! turned into a [`View`] and its [`LiveEvent`]s into [`WebEvent`]s for the [`Hub`].
+//! Phone sessions are also recorded (`recorder`) and saved to the history.
 //!
 //! It owns the page's start/stop requests and the translation to the page's JSON. It
 //! must not analyse anything: reps, holds, cues and sensor states are the pipeline's.
@@ -16,8 +17,10 @@ use crate::body::{Placement, Variation};
 use crate::device::DeviceKind;
 use crate::live::{Cue, LiveEvent, Output, Phase, Pipeline, SensorSetup, Settings, Snapshot};
 use crate::record::Recording;
+use crate::record::StreamInfo;
 use crate::session::protocol::Caution;
 use crate::session::report::Side;
+use crate::source::phone::{PhoneBus, PhoneSource, PhoneSourceSettings};
 use crate::source::replay::ReplaySource;
 use crate::source::sim::{Outage, SimSession, SimSettings, SimSource};
 use crate::source::{BackoffSettings, ConnectionState, Source, SourceEvent};
@@ -35,6 +38,31 @@ pub enum SessionSource {
     },
     /// A recording (`live --record`), replayed through the same pipeline.
     Replay { path: PathBuf, recording: Recording },
+    /// Phones on the LAN (the `/phone` page or Sensor Logger), one per placement, in
+    /// order (the first is the primary sensor). Recorded and saved to the history.
+    Phone { placements: Vec<Placement> },
+}
+
+impl SessionSource {
+    /// The page's sensor choice: `sim` (the simulated sensors given at start) or
+    /// `PLACEMENT=phone[,PLACEMENT=phone]`.
+    pub fn from_choice(choice: &str, sim: &SessionSource) -> Result<SessionSource, String> {
+        if choice.trim() == "sim" {
+            return Ok(sim.clone());
+        }
+        let mut placements = Vec::new();
+        for part in choice.split(',') {
+            let spec = crate::source::parse_sensor_spec(part)?;
+            if spec.device != crate::source::DeviceSpec::Phone {
+                return Err(format!("`{part}`: the page can choose `sim` or PLACEMENT=phone"));
+            }
+            if placements.contains(&spec.placement) {
+                return Err(format!("placement `{}` is given twice", spec.placement.name()));
+            }
+            placements.push(spec.placement);
+        }
+        Ok(SessionSource::Phone { placements })
+    }
 }
 
 /// How the sessions are made and played.
@@ -47,6 +75,14 @@ pub struct DriverSettings {
     pub speed: f64,
     /// Start a session at once (without waiting for the page's Start button).
     pub autostart: bool,
+    /// The web server's phone readings (for [`SessionSource::Phone`]).
+    pub phones: PhoneBus,
+    /// What the page's "simulated" choice plays.
+    pub sim: SessionSource,
+    /// Phone sessions: write a recording into this directory.
+    pub record_dir: Option<PathBuf>,
+    /// Phone sessions: save each report to this history database (None: do not save).
+    pub history_db: Option<PathBuf>,
 }
 
 /// Views are published at most this often (wall clock): the page redraws at this rate.
@@ -175,12 +211,69 @@ struct Built {
     what: String,
     rep_min_deg: f64,
     caution: Option<Caution>,
+    /// Phone sessions: the streams, for the recording's metadata.
+    phone_streams: Option<Vec<StreamInfo>>,
 }
 
-/// The pipeline and its sources for one session.
-fn build(s: &DriverSettings) -> Result<Built, String> {
+/// The pipeline and its sources for one session; its times count from `start`.
+fn build(s: &DriverSettings, start: Instant) -> Result<Built, String> {
     let speed = Some(s.speed);
     match &s.source {
+        SessionSource::Phone { placements } => {
+            let mut settings = Settings::new(s.variation);
+            settings.caution = s.caution;
+            let kind = DeviceKind::Phone;
+            let info = kind.info();
+            let mut setups = Vec::new();
+            let mut streams = Vec::new();
+            let mut sources: Vec<Box<dyn Source>> = Vec::new();
+            for (i, p) in placements.iter().enumerate() {
+                let (_, mount) = crate::body::mount::parse_mount_arg(&format!("{}={}", p.name(), info.mount))
+                    .map_err(|e| format!("registry mount of {kind}: {e}"))?;
+                setups.push(SensorSetup {
+                    placement: *p,
+                    kind,
+                    mount,
+                    rate_hz: info.default_rate_hz,
+                });
+                streams.push(StreamInfo {
+                    id: i as u16,
+                    placement: *p,
+                    device_kind: kind.name().to_string(),
+                    device_address: None,
+                    device_name: Some(format!("phone ({})", p.name())),
+                    mount: info.mount.to_string(),
+                    protocol: Some(info.vendor_model.to_string()),
+                    rate_hz: None,
+                    calibration: None,
+                });
+                sources.push(Box::new(PhoneSource::new(
+                    i as u16,
+                    *p,
+                    &s.phones,
+                    start,
+                    PhoneSourceSettings {
+                        speed: s.speed,
+                        ..PhoneSourceSettings::default()
+                    },
+                )));
+            }
+            let rep_min_deg = settings.protocol.rep_min_deg;
+            let pipeline = Pipeline::new(setups, settings).map_err(|e| e.to_string())?;
+            let names: Vec<&str> = placements.iter().map(|p| p.name()).collect();
+            let mut what = format!("phone as {} sensor (open /phone on the phone)", names.join(" + "));
+            if s.speed != 1.0 {
+                what.push_str(&format!(", {}× speed", s.speed));
+            }
+            Ok(Built {
+                pipeline,
+                sources,
+                what,
+                rep_min_deg,
+                caution: s.caution,
+                phone_streams: Some(streams),
+            })
+        }
         SessionSource::Sim {
             sensors,
             seed,
@@ -232,6 +325,7 @@ fn build(s: &DriverSettings) -> Result<Built, String> {
                 what,
                 rep_min_deg,
                 caution: s.caution,
+                phone_streams: None,
             })
         }
         SessionSource::Replay { path, recording } => {
@@ -251,6 +345,7 @@ fn build(s: &DriverSettings) -> Result<Built, String> {
                 what,
                 rep_min_deg,
                 caution: meta.caution.as_deref().and_then(Caution::parse),
+                phone_streams: None,
             })
         }
     }
@@ -258,7 +353,7 @@ fn build(s: &DriverSettings) -> Result<Built, String> {
 
 /// The view before any session: the variation's targets.
 pub fn idle_view(s: &DriverSettings) -> View {
-    match build(s) {
+    match build(s, Instant::now()) {
         Ok(b) => {
             let mut v = view_of(b.pipeline.snapshot(), b.rep_min_deg, &b.what, b.caution, false);
             v.phase = "idle".into();
@@ -278,6 +373,7 @@ pub async fn run(hub: Hub, mut control: mpsc::Receiver<Control>, mut settings: D
     let mut pending = settings.autostart.then_some(Control::Start {
         variation: None,
         caution: None,
+        sensors: None,
     });
     loop {
         let c = match pending.take() {
@@ -287,9 +383,25 @@ pub async fn run(hub: Hub, mut control: mpsc::Receiver<Control>, mut settings: D
                 None => return,
             },
         };
-        let Control::Start { variation, caution } = c else {
+        let Control::Start {
+            variation,
+            caution,
+            sensors,
+        } = c
+        else {
             continue;
         };
+        if let Some(choice) = sensors.as_deref() {
+            match SessionSource::from_choice(choice, &settings.sim) {
+                Ok(src) => settings.source = src,
+                Err(e) => {
+                    hub.event(WebEvent::Warning {
+                        text: format!("sensors: {e}"),
+                    });
+                    continue;
+                }
+            }
+        }
         if let Some(v) = variation.as_deref().and_then(Variation::parse) {
             settings.variation = v;
         }
@@ -307,13 +419,15 @@ pub async fn run(hub: Hub, mut control: mpsc::Receiver<Control>, mut settings: D
 
 /// Play one session; returns a start request that interrupted it.
 async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettings) -> Option<Control> {
+    let start = Instant::now();
     let Built {
         mut pipeline,
         sources,
         what,
         rep_min_deg: rep_min,
         caution,
-    } = match build(s) {
+        phone_streams,
+    } = match build(s, start) {
         Ok(x) => x,
         Err(e) => {
             hub.event(WebEvent::Warning { text: e });
@@ -342,10 +456,24 @@ async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettin
     let mut done = 0;
     let mut last_view = Instant::now();
     let mut interrupt = None;
+    let is_phone = phone_streams.is_some();
+    let mut recorder = match (phone_streams, &s.record_dir) {
+        (Some(streams), Some(dir)) => start_recording(dir, s, streams, start, hub),
+        _ => None,
+    };
+    let mut flush = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
             e = rx.recv() => match e {
-                Some(Some(e)) => pipeline.update(&e, &mut out),
+                Some(Some(e)) => {
+                    if let Some(w) = recorder.as_mut().and_then(|r| r.event(&e)) {
+                        hub.event(WebEvent::Warning { text: w });
+                    }
+                    pipeline.update(&e, &mut out);
+                    if let Some(w) = recorder.as_mut().and_then(|r| r.output(&e, &out, &pipeline)) {
+                        hub.event(WebEvent::Warning { text: w });
+                    }
+                }
                 Some(None) => {
                     done += 1;
                     if done >= n_sources { break; }
@@ -355,6 +483,12 @@ async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettin
             c = control.recv() => {
                 interrupt = c.filter(|c| matches!(c, Control::Start { .. }));
                 break;
+            }
+            _ = flush.tick() => {
+                if let Some(r) = recorder.as_mut() {
+                    r.tick();
+                }
+                continue;
             }
         }
         out.samples.clear();
@@ -381,7 +515,8 @@ async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettin
     let mut v = view_of(pipeline.snapshot(), rep_min, &what, caution, false);
     v.side = None;
     v.hold_to_go_s = None;
-    v.phase = if interrupt.is_some() || done < n_sources {
+    // A phone session ends when the page's Stop (or Start) ends it: that is done.
+    v.phase = if !is_phone && (interrupt.is_some() || done < n_sources) {
         "stopped"
     } else {
         "done"
@@ -394,9 +529,46 @@ async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettin
         }
         Err(e) => format!("session over ({e})"),
     };
+    let saved = recorder.and_then(|r| r.finish(report.as_ref().ok()));
+    if let Some(p) = &saved {
+        v.cue.push_str(&format!("; recorded to {}", p.display()));
+    }
+    if is_phone && let (Ok(r), Some(db)) = (&report, &s.history_db) {
+        let (r, db) = (r.clone(), db.clone());
+        // SQLite is blocking; the saved history is what `history` and the plots read.
+        let _ = tokio::task::spawn_blocking(move || {
+            crate::commands::history::autosave(&Some(db), &r, saved.as_deref(), "serve");
+        })
+        .await;
+    }
     hub.event(WebEvent::SessionEnded { text: v.cue.clone() });
     hub.view.send_replace(v);
     interrupt
+}
+
+/// Open the recording of a phone session in `dir` (a warning on the page if it fails).
+fn start_recording(
+    dir: &std::path::Path,
+    s: &DriverSettings,
+    streams: Vec<StreamInfo>,
+    start: Instant,
+    hub: &Hub,
+) -> Option<super::recorder::SessionRecorder> {
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let path = dir.join(format!("phone-{stamp}.twrec"));
+    let meta = super::recorder::metadata(s.variation, s.caution.map(|c| c.name()), streams);
+    let r = std::fs::create_dir_all(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))
+        .and_then(|_| super::recorder::SessionRecorder::create(&path, &meta, start));
+    match r {
+        Ok(r) => Some(r),
+        Err(e) => {
+            hub.event(WebEvent::Warning {
+                text: format!("not recording: {e}"),
+            });
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,13 +26,7 @@ pub struct PhoneOrientation {
     pub absolute: bool,
 }
 
-/// q_world_from_sensor of the phone (Hamilton, scalar first) from W3C angles in degrees.
-pub fn q_world_from_phone(alpha_deg: f64, beta_deg: f64, gamma_deg: f64) -> Quat {
-    let z = Quat::from_axis_angle([0.0, 0.0, 1.0], alpha_deg.to_radians());
-    let x = Quat::from_axis_angle([1.0, 0.0, 0.0], beta_deg.to_radians());
-    let y = Quat::from_axis_angle([0.0, 1.0, 0.0], gamma_deg.to_radians());
-    (z * x * y).normalized()
-}
+pub use crate::device::phone::q_from_device_orientation as q_world_from_phone;
 
 /// Why a reading is refused (outside data: nothing is guessed).
 pub fn check(o: &PhoneOrientation) -> Result<(), String> {
@@ -99,16 +93,31 @@ impl PhoneTracker {
             self.status.refused += 1;
             return Err(e);
         }
-        let q = q_world_from_phone(o.alpha_deg, o.beta_deg, o.gamma_deg);
+        self.update_q(
+            o.t_ms,
+            q_world_from_phone(o.alpha_deg, o.beta_deg, o.gamma_deg),
+            o.absolute,
+        );
+        Ok(())
+    }
+
+    /// Count a refused reading (a malformed push).
+    pub fn refuse(&mut self) {
+        self.status.refused += 1;
+    }
+
+    /// Count a reading already converted to `q_world_from_sensor` (Sensor Logger's push);
+    /// `t_ms` is the phone's clock.
+    pub fn update_q(&mut self, t_ms: f64, q: Quat, absolute: bool) {
         let y_world = q.rotate([0.0, 1.0, 0.0]);
         let z_world = q.rotate([0.0, 0.0, 1.0]);
         self.status.samples += 1;
-        self.status.absolute = o.absolute;
+        self.status.absolute = absolute;
         self.status.q_world_from_sensor = q.to_array();
         self.status.tilt_from_upright_deg = y_world[2].clamp(-1.0, 1.0).acos().to_degrees();
         self.status.facing_deg = z_world[0].atan2(z_world[1]).to_degrees();
-        self.recent_ms.push_back(o.t_ms);
-        while self.recent_ms.front().is_some_and(|&t| o.t_ms - t > 2000.0) {
+        self.recent_ms.push_back(t_ms);
+        while self.recent_ms.front().is_some_and(|&t| t_ms - t > 2000.0) {
             self.recent_ms.pop_front();
         }
         let span_ms = self
@@ -121,7 +130,6 @@ impl PhoneTracker {
         } else {
             0.0
         };
-        Ok(())
     }
 }
 

@@ -12,12 +12,16 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::sync::{Mutex, broadcast, watch};
 
-use super::phone::{PhoneOrientation, PhoneStatus, PhoneTracker};
+use super::phone::{PhoneOrientation, PhoneStatus, PhoneTracker, q_world_from_phone};
 use super::token;
 use super::view::{Control, Hub, message_json};
+use crate::body::Placement;
+use crate::device::phone::Origin;
+use crate::device::sensor_logger;
+use crate::source::phone::{PhoneBus, PhoneData, PhoneMessage};
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
@@ -32,16 +36,27 @@ pub struct App {
     pub token: Option<String>,
     /// The history database for `/plot.svg`.
     pub db: Option<PathBuf>,
+    /// Served over https: the access cookie gets the `Secure` attribute.
+    pub tls: bool,
+    /// Every phone reading (page or Sensor Logger), for a session with phone sensors.
+    pub phones: PhoneBus,
     pub phone: watch::Sender<Option<PhoneStatus>>,
     phone_tracker: Mutex<PhoneTracker>,
 }
 
 impl App {
     pub fn new(hub: Hub, token: Option<String>, db: Option<PathBuf>) -> Arc<App> {
+        App::with_phones(hub, token, db, false, PhoneBus::default())
+    }
+
+    /// An app whose phone readings go to `phones` (the session driver listens to it).
+    pub fn with_phones(hub: Hub, token: Option<String>, db: Option<PathBuf>, tls: bool, phones: PhoneBus) -> Arc<App> {
         Arc::new(App {
             hub,
             token,
             db,
+            tls,
+            phones,
             phone: watch::channel(None).0,
             phone_tracker: Mutex::new(PhoneTracker::default()),
         })
@@ -71,6 +86,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/plot.svg", get(plot_svg))
         .route("/ws", get(session_ws))
         .route("/ws/phone", get(phone_ws))
+        .route("/sensorlogger", post(sensor_logger_push))
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }
@@ -104,8 +120,7 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
         Some(token::Granted::Cookie) => next.run(req).await,
         Some(token::Granted::Query) => {
             let mut resp = next.run(req).await;
-            let c = format!("{}={tok}; Path=/; HttpOnly; SameSite=Strict", token::COOKIE_NAME);
-            if let Ok(v) = HeaderValue::from_str(&c) {
+            if let Ok(v) = HeaderValue::from_str(&access_cookie(tok, app.tls)) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
             resp
@@ -114,6 +129,25 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
 }
 
 /// A WebSocket opened by a page served from another origin is refused.
+/// The access cookie: never readable by scripts, never sent by other sites, and under
+/// `--tls` never sent over plain http.
+pub fn access_cookie(token: &str, tls: bool) -> String {
+    let secure = if tls { "; Secure" } else { "" };
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}",
+        token::COOKIE_NAME
+    )
+}
+
+/// The placement a phone stream is for (`?placement=`, default chest).
+fn placement_of(query: Option<&str>) -> Result<Placement, String> {
+    match token::query_value(query, "placement") {
+        None => Ok(Placement::Chest),
+        Some(p) => Placement::parse(p)
+            .ok_or_else(|| format!("unknown placement `{p}` in the URL; expected chest, pelvis, upper-back or sacrum")),
+    }
+}
+
 fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true; // not a browser page (a script or a test client)
@@ -183,7 +217,12 @@ async fn session_socket(mut socket: WebSocket, app: Arc<App>) {
     }
 }
 
-async fn phone_ws(State(app): State<Arc<App>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn phone_ws(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !same_origin(&headers) {
         return (
             StatusCode::FORBIDDEN,
@@ -191,10 +230,14 @@ async fn phone_ws(State(app): State<Arc<App>>, headers: HeaderMap, ws: WebSocket
         )
             .into_response();
     }
-    ws.on_upgrade(move |socket| phone_socket(socket, app))
+    let placement = match placement_of(uri.query()) {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("twistcoach: {e}\n")).into_response(),
+    };
+    ws.on_upgrade(move |socket| phone_socket(socket, app, placement))
 }
 
-async fn phone_socket(mut socket: WebSocket, app: Arc<App>) {
+async fn phone_socket(mut socket: WebSocket, app: Arc<App>, placement: Placement) {
     {
         let mut t = app.phone_tracker.lock().await;
         t.set_connected(true);
@@ -209,9 +252,21 @@ async fn phone_socket(mut socket: WebSocket, app: Arc<App>) {
         };
         let reply = match serde_json::from_str::<PhoneOrientation>(t.as_str()) {
             Ok(o) => {
+                let arrived = std::time::Instant::now();
                 let mut tr = app.phone_tracker.lock().await;
                 let r = tr.update(&o);
                 app.phone.send_replace(Some(tr.status().clone()));
+                if r.is_ok() {
+                    app.phones.publish(PhoneMessage {
+                        placement,
+                        arrived,
+                        data: PhoneData::Reading {
+                            origin: Origin::Page,
+                            phone_time_s: o.t_ms / 1000.0,
+                            q_world_from_sensor: q_world_from_phone(o.alpha_deg, o.beta_deg, o.gamma_deg),
+                        },
+                    });
+                }
                 r.err()
             }
             Err(e) => Some(format!("not a reading: {e}")),
@@ -225,9 +280,72 @@ async fn phone_socket(mut socket: WebSocket, app: Arc<App>) {
             break;
         }
     }
+    app.phones.publish(PhoneMessage {
+        placement,
+        arrived: std::time::Instant::now(),
+        data: PhoneData::Closed {
+            reason: "the phone's page closed its connection (screen locked or page reloaded)".into(),
+        },
+    });
     let mut t = app.phone_tracker.lock().await;
     t.set_connected(false);
     app.phone.send_replace(Some(t.status().clone()));
+}
+
+/// `POST /sensorlogger?placement=chest` (token in the URL under `--lan`): one HTTP push
+/// of the Sensor Logger app. 200 with the count of orientation readings taken, or 400
+/// saying what is wrong with the body.
+async fn sensor_logger_push(State(app): State<Arc<App>>, uri: axum::http::Uri, body: axum::body::Bytes) -> Response {
+    let arrived = std::time::Instant::now();
+    let text = |code: StatusCode, msg: String| {
+        (
+            code,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{msg}\n"),
+        )
+            .into_response()
+    };
+    let placement = match placement_of(uri.query()) {
+        Ok(p) => p,
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("twistcoach: {e}")),
+    };
+    let batch = match sensor_logger::parse(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            let mut tr = app.phone_tracker.lock().await;
+            tr.refuse();
+            app.phone.send_replace(Some(tr.status().clone()));
+            return text(StatusCode::BAD_REQUEST, format!("twistcoach: {e}"));
+        }
+    };
+    {
+        let mut tr = app.phone_tracker.lock().await;
+        tr.set_connected(true);
+        for r in &batch.orientation {
+            tr.update_q(r.time_s * 1000.0, r.q_world_from_sensor, true);
+        }
+        app.phone.send_replace(Some(tr.status().clone()));
+    }
+    for r in &batch.orientation {
+        app.phones.publish(PhoneMessage {
+            placement,
+            arrived,
+            data: PhoneData::Reading {
+                origin: Origin::SensorLogger,
+                phone_time_s: r.time_s,
+                q_world_from_sensor: r.q_world_from_sensor,
+            },
+        });
+    }
+    text(
+        StatusCode::OK,
+        format!(
+            "ok: {} orientation readings for {}, {} other entries ignored",
+            batch.orientation.len(),
+            placement.name(),
+            batch.ignored
+        ),
+    )
 }
 
 static PLOT_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -295,6 +413,21 @@ mod tests {
             h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn the_access_cookie_is_secure_under_tls() {
+        let plain = access_cookie("ab", false);
+        assert_eq!(plain, "twistcoach_token=ab; Path=/; HttpOnly; SameSite=Strict");
+        let tls = access_cookie("ab", true);
+        assert!(tls.starts_with(&plain) && tls.ends_with("; Secure"), "{tls}");
+    }
+
+    #[test]
+    fn phone_placement_from_the_url() {
+        assert_eq!(placement_of(None), Ok(Placement::Chest));
+        assert_eq!(placement_of(Some("token=1&placement=pelvis")), Ok(Placement::Pelvis));
+        assert!(placement_of(Some("placement=knee")).unwrap_err().contains("knee"));
     }
 
     #[test]

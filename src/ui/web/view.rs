@@ -119,6 +119,9 @@ pub enum Control {
     Start {
         variation: Option<String>,
         caution: Option<String>,
+        /// `sim` or `PLACEMENT=phone[,PLACEMENT=phone]` (absent: as before).
+        #[serde(default)]
+        sensors: Option<String>,
     },
     Stop,
 }
@@ -162,9 +165,12 @@ mod tests {
             c,
             Control::Start {
                 variation: Some("seated".into()),
-                caution: None
+                caution: None,
+                sensors: None
             }
         );
+        let c: Control = serde_json::from_str(r#"{"type":"start","sensors":"chest=phone,pelvis=phone"}"#).unwrap();
+        assert!(matches!(c, Control::Start { sensors: Some(s), .. } if s == "chest=phone,pelvis=phone"));
         let s: Control = serde_json::from_str(r#"{"type":"stop"}"#).unwrap();
         assert_eq!(s, Control::Stop);
         assert!(serde_json::from_str::<Control>(r#"{"type":"format_disk"}"#).is_err());

@@ -176,7 +176,9 @@
   $("start").onclick = () => {
     // A click lets the browser start audio (autoplay rules).
     try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); audio.resume(); } catch (e) {}
-    send({ type: "start", variation: $("variation").value, caution: $("caution").value || "none" });
+    const msg = { type: "start", variation: $("variation").value, caution: $("caution").value || "none" };
+    if ($("sensors-choice").value) msg.sensors = $("sensors-choice").value;
+    send(msg);
   };
   $("stop").onclick = () => send({ type: "stop" });
   function showMute() {

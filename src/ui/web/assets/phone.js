@@ -11,7 +11,9 @@
   }
   function connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    ws = new WebSocket(`${proto}://${location.host}/ws/phone${location.search}`);
+    const q = new URLSearchParams(location.search);
+    q.set("placement", $("placement").value);
+    ws = new WebSocket(`${proto}://${location.host}/ws/phone?${q.toString()}`);
     ws.onopen = () => { $("status").textContent = "connected"; };
     ws.onclose = () => { $("status").textContent = "disconnected: retrying"; setTimeout(connect, 1000); };
     ws.onmessage = (m) => { try { const msg = JSON.parse(m.data); if (msg.type === "error") $("status").textContent = "server: " + msg.data; } catch (e) {} };
@@ -20,7 +22,9 @@
     if (e.alpha == null || e.beta == null || e.gamma == null) return;
     last = e;
     if (ws && ws.readyState === 1) {
-      ws.send(JSON.stringify({ t_ms: performance.now(), alpha_deg: e.alpha, beta_deg: e.beta, gamma_deg: e.gamma, absolute: !!e.absolute }));
+      // The event's own time stamp (ms since the page loaded) when the browser gives one.
+      const t = e.timeStamp > 0 ? e.timeStamp : performance.now();
+      ws.send(JSON.stringify({ t_ms: t, alpha_deg: e.alpha, beta_deg: e.beta, gamma_deg: e.gamma, absolute: !!e.absolute }));
       sent += 1;
     }
   }
@@ -38,6 +42,7 @@
     }
     window.addEventListener("deviceorientation", onOrientation);
     $("go").disabled = true;
+    $("placement").disabled = true;
     connect();
   };
   window.twistcoachPhone = { send: onOrientation };

@@ -1,0 +1,138 @@
+//! The recording of a phone session served by the page: the same crash-safe file
+//! `twistcoach live --record` writes (raw phone packets, decoded samples, connection
+//! events, the calibration and the final report), so `twistcoach replay` and `analyze`
+//! read it like any other. Owns only the file; the session is the pipeline's.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::live::{LiveEvent, Output, Pipeline};
+use crate::record::{Metadata, Record, RecordWriter, StreamInfo, WriterSettings, create_file};
+use crate::session::report::Report;
+use crate::source::SourceEvent;
+use crate::source::replay::event_json;
+
+/// An open recording; writing stops (with one warning) at the first I/O error.
+pub struct SessionRecorder {
+    writer: Option<RecordWriter<File>>,
+    path: PathBuf,
+    clock: Instant,
+}
+
+impl SessionRecorder {
+    /// Create `path` with this metadata.
+    pub fn create(path: &Path, metadata: &Metadata, clock: Instant) -> Result<SessionRecorder, String> {
+        let writer = create_file(path, WriterSettings::default(), metadata).map_err(|e| e.to_string())?;
+        Ok(SessionRecorder {
+            writer: Some(writer),
+            path: path.to_path_buf(),
+            clock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn wall(&self) -> f64 {
+        self.clock.elapsed().as_secs_f64()
+    }
+
+    fn append(&mut self, r: &Record) -> Option<String> {
+        let now = self.wall();
+        let w = self.writer.as_mut()?;
+        match w.append(r, now) {
+            Ok(()) => None,
+            Err(e) => {
+                self.writer = None;
+                Some(format!(
+                    "the recording {} could not be written ({e}); the session goes on without it",
+                    self.path.display()
+                ))
+            }
+        }
+    }
+
+    /// Record a source event before the pipeline sees it.
+    pub fn event(&mut self, e: &SourceEvent) -> Option<String> {
+        let r = match e {
+            SourceEvent::Notification {
+                sensor,
+                receive_s,
+                characteristic,
+                bytes,
+            } => Record::Notification {
+                stream: *sensor,
+                receive_s: *receive_s,
+                characteristic: *characteristic,
+                bytes: bytes.clone(),
+            },
+            other => Record::Event {
+                receive_s: other.receive_s(),
+                json: event_json(other).unwrap_or_default(),
+            },
+        };
+        self.append(&r)
+    }
+
+    /// Record what the pipeline made of it: decoded samples and the calibration.
+    pub fn output(&mut self, e: &SourceEvent, out: &Output, pipeline: &Pipeline) -> Option<String> {
+        let mut warning = None;
+        for (sensor, receive_s, sample) in &out.samples {
+            let r = Record::Sample {
+                stream: *sensor,
+                receive_s: *receive_s,
+                sample: *sample,
+            };
+            warning = warning.or(self.append(&r));
+        }
+        for ev in &out.events {
+            if let LiveEvent::Calibrated { t_s, .. } = ev
+                && let Some(cal) = pipeline.calibration_json()
+            {
+                let json = serde_json::json!({"kind": "calibrated", "t_s": t_s, "calibration": cal});
+                warning = warning.or(self.append(&Record::Event {
+                    receive_s: e.receive_s(),
+                    json,
+                }));
+            }
+        }
+        warning
+    }
+
+    /// Flush what is buffered if it is time (call on a timer).
+    pub fn tick(&mut self) {
+        let now = self.wall();
+        if let Some(w) = self.writer.as_mut()
+            && w.tick(now).is_err()
+        {
+            self.writer = None;
+        }
+    }
+
+    /// Append the report and close the file; the path if it was closed cleanly.
+    pub fn finish(mut self, report: Option<&Report>) -> Option<PathBuf> {
+        let now = self.wall();
+        if let Some(r) = report {
+            let json = serde_json::json!({"kind": "report", "report": r});
+            self.append(&Record::Event { receive_s: now, json });
+        }
+        let w = self.writer.take()?;
+        w.finish(now).ok().map(|_| self.path)
+    }
+}
+
+/// Metadata for a session of these streams.
+pub fn metadata(variation: crate::body::Variation, caution: Option<&str>, streams: Vec<StreamInfo>) -> Metadata {
+    Metadata {
+        schema: crate::record::METADATA_SCHEMA.to_string(),
+        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_utc: Some(jiff::Timestamp::now().to_string()),
+        variation,
+        protocol_toml: None,
+        caution: caution.map(String::from),
+        streams,
+        extra: Default::default(),
+    }
+}
