@@ -30,6 +30,11 @@ fn bad(path: &Path, msg: String) -> BadInput {
 /// Read a recording and turn it into analysis input.
 pub fn read(path: &Path) -> Result<RecordingInput, BadInput> {
     let recording = record::read_file(path)?;
+    from_recording(path, &recording)
+}
+
+/// A recording already in memory as analysis input; `path` names it in messages.
+pub fn from_recording(path: &Path, recording: &record::Recording) -> Result<RecordingInput, BadInput> {
     let mut warnings: Vec<String> = recording.warning().into_iter().collect();
     let metadata = recording
         .metadata()
@@ -50,7 +55,7 @@ pub fn read(path: &Path) -> Result<RecordingInput, BadInput> {
     if let Some(text) = &metadata.protocol_toml {
         config.protocol = Protocol::from_toml(path, text)?;
     }
-    let recorded = record::to_streams(&recording).map_err(|e| bad(path, e.to_string()))?;
+    let recorded = record::to_streams(recording).map_err(|e| bad(path, e.to_string()))?;
     let mut streams = Vec::new();
     for r in recorded {
         warnings.extend(r.warnings);

@@ -13,7 +13,7 @@ use crate::body::{Placement, Variation};
 use crate::cli::DemoArgs;
 use crate::error::{BadInput, Error, Problem, Result};
 use crate::session::coach::{self, Coach, CueKind};
-use crate::session::extract::State;
+use crate::session::extract::{Event, State};
 use crate::session::report::Report;
 use crate::simulate::{self, Format};
 
@@ -76,14 +76,27 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let mut extractor = State::new(live.extract);
     let mut coach = Coach::new(coach::Settings::new(variation, targets));
     let mut drift = LiveDrift::new(live_drift::Settings::default());
+    let mut at_neutral = true;
     let (mut events, mut cues) = (Vec::new(), Vec::new());
     let t0 = signals.t_s.first().copied().unwrap_or(0.0);
     let wall0 = Instant::now();
     for mut sample in signals.samples() {
         events.clear();
         cues.clear();
-        sample.angle_deg = drift.update(sample.t_s, sample.angle_deg);
+        let whereabouts = if at_neutral {
+            live_drift::Whereabouts::Neutral
+        } else {
+            live_drift::Whereabouts::Away
+        };
+        sample.angle_deg = drift.update(sample.t_s, sample.angle_deg, whereabouts);
         extractor.update(sample, &mut events);
+        for e in &events {
+            match e {
+                Event::Neutral { .. } => at_neutral = true,
+                Event::Turning { .. } => at_neutral = false,
+                _ => {}
+            }
+        }
         coach.update(&sample, &events, &mut cues);
         for cue in &cues {
             if args.realtime {

@@ -12,11 +12,13 @@
 //! exactly. Owns the merging of two sensors' streams and the live hold countdown; must not
 //! decide what a rep is (that is `session::extract`).
 
+pub mod accuracy;
 pub mod cue;
 pub mod run;
 
 use std::collections::VecDeque;
 
+use crate::analysis::live_drift::{self, LiveDrift, Whereabouts};
 use crate::body::calibration::{
     SegmentCalibration, StillSettings, StillSignals, calibrate_segment, find_still_window, gyro_rate_dps,
     orientation_rate_dps,
@@ -66,14 +68,9 @@ pub struct Settings {
     pub preroll_s: f64,
     /// The speed for the "slower" cue is averaged over this long, s.
     pub cue_speed_window_s: f64,
-    /// Rests re-zero the primary angle (spec §3: an analysis may use the rests between
-    /// reps to cancel its own drift): after `rezero_after_s` at neutral, the offset moves
-    /// toward the median angle of the last `extract.rest_window_s` with this time
-    /// constant, s. Slow enough that the rep state machine never sees a step.
-    pub rezero_tau_s: f64,
-    pub rezero_after_s: f64,
-    /// A rest further than this from zero is taken as a new posture, not drift, °.
-    pub rezero_max_deg: f64,
+    /// Heading drift removed causally at the rests between reps (spec §3: an analysis may
+    /// use the rests to cancel its own drift), see `analysis::live_drift`.
+    pub drift: live_drift::Settings,
 }
 
 impl Settings {
@@ -89,9 +86,7 @@ impl Settings {
             calibration_check_s: 0.25,
             preroll_s: 5.0,
             cue_speed_window_s: 0.5,
-            rezero_tau_s: 5.0,
-            rezero_after_s: 1.5,
-            rezero_max_deg: 15.0,
+            drift: live_drift::Settings::default(),
         }
     }
 }
@@ -300,25 +295,54 @@ impl SensorState {
             };
             let dt = 1.0 / self.setup.rate_hz.max(1.0);
             let filter = self.filter.get_or_insert_with(|| {
-                let mut f = OrientationFilter::new(
+                let upright = settings.variation != Variation::Supine;
+                let mut params = crate::orientation::vqf_params();
+                // As `analyze`: upright, the twist is the heading and its drift is removed
+                // at the rests (`live_drift`); VQF's rest-bias estimation would learn the
+                // breathing during still holds and rests as bias and make that drift wander.
+                // Supine, the twist is seen by gravity and rest-bias estimation keeps the
+                // inclination clean.
+                params.rest_bias_est_enabled = !upright;
+                let mut f = OrientationFilter::with_params(
                     dt,
                     OrientationSettings {
                         use_mag: settings.use_mag,
                         ..OrientationSettings::default()
                     },
+                    params,
                 );
                 let k = (settings.preroll_s / dt).round() as usize;
-                // The first sample held still, its gyro reading included: a person told to
-                // stay still reads about the gyro bias, which VQF's rest estimate then
-                // starts from.
+                // The first sample held still. Supine, its gyro reading is included (VQF's
+                // rest estimate starts from it); upright the rate is left out: one
+                // sample's reading carries the breathing (up to ~1 °/s), and with no
+                // rest-bias estimation it would only tilt the start.
+                let preroll = crate::stream::ImuSample {
+                    gyr_sensor_rps: if upright { [0.0; 3] } else { imu.gyr_sensor_rps },
+                    ..imu
+                };
                 for i in (1..=k).rev() {
                     f.update(&crate::stream::ImuSample {
                         t_s: t - i as f64 * dt,
-                        ..imu
+                        ..preroll
                     });
                 }
                 f
             });
+            // Across a long gap the rotation is unknown: the filter's trapezoid of the rates
+            // at both ends would turn a 6 s outage that began mid-turn into a turn of a
+            // hundred degrees. Assume none (two still samples bracket the gap); the rest
+            // after it re-anchors the heading (`live_drift`).
+            if let Some(last) = self.last_t
+                && t - last > settings.extract.gap_s
+            {
+                for t_s in [last + dt, t - dt] {
+                    filter.update(&crate::stream::ImuSample {
+                        t_s,
+                        gyr_sensor_rps: [0.0; 3],
+                        ..imu
+                    });
+                }
+            }
             let q = filter.update(&imu);
             Some(Oriented {
                 t_s: t,
@@ -437,9 +461,11 @@ pub struct Pipeline {
     last_common_t: Option<f64>,
     hold_bell_rung: bool,
     held_secondary: u64,
-    rest_offset_deg: f64,
-    rest_since_s: Option<f64>,
-    recent_raw_angle: VecDeque<(f64, f64)>,
+    drift: LiveDrift,
+    /// The largest |angle| since the person left neutral, °.
+    excursion_peak_deg: f64,
+    /// Gaps seen so far (all sensors), to tell the drift estimator of new ones.
+    gaps_seen: usize,
     snapshot: Snapshot,
 }
 
@@ -484,6 +510,7 @@ impl Pipeline {
             ..settings.extract
         });
         let sensors: Vec<SensorState> = setups.into_iter().map(SensorState::new).collect();
+        let drift_settings = settings.drift;
         let snapshot = Snapshot {
             variation: settings.variation,
             targets,
@@ -517,9 +544,9 @@ impl Pipeline {
             last_common_t: None,
             hold_bell_rung: false,
             held_secondary: 0,
-            rest_offset_deg: 0.0,
-            rest_since_s: None,
-            recent_raw_angle: VecDeque::new(),
+            drift: LiveDrift::new(drift_settings),
+            gaps_seen: 0,
+            excursion_peak_deg: 0.0,
             snapshot,
         })
     }
@@ -839,39 +866,27 @@ impl Pipeline {
         }
     }
 
-    /// Causal drift removal at rests (see [`Settings::rezero_tau_s`]).
-    fn rezero(&mut self, t_s: f64, raw_deg: f64, dt: f64) -> f64 {
-        let st = &self.settings;
-        self.recent_raw_angle.push_back((t_s, raw_deg));
-        while self
-            .recent_raw_angle
-            .front()
-            .is_some_and(|(t, _)| t_s - t > st.extract.rest_window_s)
-        {
-            self.recent_raw_angle.pop_front();
-        }
-        if self.snapshot.phase == Phase::Neutral {
-            let since = *self.rest_since_s.get_or_insert(t_s);
-            if t_s - since >= st.rezero_after_s && dt > 0.0 {
-                let mut v: Vec<f64> = self.recent_raw_angle.iter().map(|(_, a)| *a).collect();
-                v.sort_by(f64::total_cmp);
-                let median = v[v.len() / 2];
-                if median.abs() <= st.rezero_max_deg {
-                    self.rest_offset_deg += (median - self.rest_offset_deg) * (dt / st.rezero_tau_s).min(1.0);
-                }
-            }
-        } else {
-            self.rest_since_s = None;
-        }
-        raw_deg - self.rest_offset_deg
-    }
-
     fn feed(&mut self, c: Common, out: &mut Output) {
         let Some(mut s) = self.body_sample(&c) else {
             return;
         };
         let dt = self.last_common_t.map_or(0.0, |last| s.t_s - last);
-        s.angle_deg = self.rezero(s.t_s, s.angle_deg, dt);
+        let gaps: usize = self.sensors.iter().map(|x| x.gaps.len()).sum();
+        if gaps != self.gaps_seen {
+            self.gaps_seen = gaps;
+            self.drift.gap();
+        }
+        let whereabouts = match self.snapshot.phase {
+            Phase::Neutral | Phase::Calibrating => Whereabouts::Neutral,
+            _ if self.excursion_peak_deg < self.settings.protocol.rep_min_deg => Whereabouts::SmallExcursion,
+            _ => Whereabouts::Away,
+        };
+        s.angle_deg = self.drift.update(s.t_s, s.angle_deg, whereabouts);
+        self.excursion_peak_deg = if self.snapshot.phase == Phase::Neutral {
+            0.0
+        } else {
+            self.excursion_peak_deg.max(s.angle_deg.abs())
+        };
         self.last_common_t = Some(s.t_s);
         self.snapshot.primary_deg = Some(s.angle_deg);
         self.snapshot.compensation_deg = s.compensation_deg;
@@ -1339,5 +1354,85 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.to_string().contains("pelvis or sacrum"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod diag {
+    use super::tests::sim;
+    use super::*;
+
+    fn truth_at(a: &crate::simulate::truth::TruthAngles, t: f64) -> f64 {
+        let i = a.t_s.partition_point(|x| *x < t).min(a.t_s.len() - 1);
+        a.primary_deg[i]
+    }
+
+    #[test]
+    #[ignore]
+    fn dump() {
+        let kind = DeviceKind::parse(&std::env::var("KIND").unwrap_or("thingy52".into())).unwrap();
+        let seed: u64 = std::env::var("SEED").unwrap_or("1".into()).parse().unwrap();
+        let two = std::env::var("TWO").is_ok();
+        let sensors: Vec<(Placement, DeviceKind)> = if two {
+            vec![(Placement::Chest, kind), (Placement::Pelvis, kind)]
+        } else {
+            vec![(Placement::Chest, kind)]
+        };
+        let (s, mut p) = sim(Variation::Seated, &sensors, seed, vec![]);
+        let mut out = Output::default();
+        let mut next = 0.0;
+        for e in &s.events {
+            p.update(e, &mut out);
+            for ev in out.events.drain(..) {
+                if let LiveEvent::Rep(r) = ev {
+                    println!(
+                        "REP {:?} start {:.1} peak {:.1} hold {:.1}",
+                        r.side, r.start_s, r.peak_deg, r.hold_s
+                    );
+                }
+            }
+            out.samples.clear();
+            if let (Some(t), Some(a)) = (p.snapshot.t_s, p.snapshot.primary_deg)
+                && (t >= next
+                    || (std::env::var("FROM")
+                        .is_ok_and(|f| (f.parse::<f64>().unwrap()..f.parse::<f64>().unwrap() + 1.5).contains(&t))))
+            {
+                next = t + 1.0;
+                let b = p.sensors[p.primary]
+                    .filter
+                    .as_ref()
+                    .map(|f| f.gyr_bias_sensor_rps())
+                    .unwrap_or([0.0; 3]);
+                println!(
+                    "{t:7.2} truth {:7.2} live {:7.2} off {:6.2} err {:6.2} {:?} bias {:.3} {:.3} {:.3} rest {}",
+                    truth_at(&s.truth_angles, t),
+                    a,
+                    p.drift.rate_dps(),
+                    a - truth_at(&s.truth_angles, t),
+                    p.snapshot.phase,
+                    b[0].to_degrees(),
+                    b[1].to_degrees(),
+                    b[2].to_degrees(),
+                    p.sensors[p.primary].filter.as_ref().is_some_and(|f| f.rest_detected())
+                );
+            }
+        }
+        let r = p.finish(&mut out);
+        println!(
+            "truth {:#?}",
+            s.truth
+                .reps
+                .iter()
+                .map(|r| (r.side, r.start_s, r.peak_deg, r.hold_s))
+                .collect::<Vec<_>>()
+        );
+        println!(
+            "live {:#?}",
+            r.unwrap()
+                .reps
+                .iter()
+                .map(|r| (r.side, r.start_s, r.peak_deg, r.hold_s))
+                .collect::<Vec<_>>()
+        );
     }
 }

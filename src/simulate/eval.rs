@@ -339,18 +339,23 @@ const REP_FLAGS: [&str; 7] = [
 
 impl Metrics {
     pub fn add(&mut self, r: &CaseResult) {
+        self.add_reports(&r.truth, r.analyzed.as_ref(), r.panicked);
+    }
+
+    /// Add one session: its true report and what was found (`None`: the analysis failed).
+    pub fn add_reports(&mut self, truth: &Report, found: Option<&Report>, panicked: bool) {
         self.sessions += 1;
-        self.true_reps += r.truth.reps.len();
-        if r.panicked {
+        self.true_reps += truth.reps.len();
+        if panicked {
             self.panics += 1;
         }
-        let Some(found) = &r.analyzed else {
+        let Some(found) = found else {
             self.failures += 1;
             return;
         };
         self.found_reps += found.reps.len();
-        for (i, j) in match_reps(&r.truth.reps, &found.reps) {
-            let (t, f) = (&r.truth.reps[i], &found.reps[j]);
+        for (i, j) in match_reps(&truth.reps, &found.reps) {
+            let (t, f) = (&truth.reps[i], &found.reps[j]);
             self.matched += 1;
             if t.side == f.side {
                 self.matched_same_side += 1;
@@ -369,7 +374,7 @@ impl Metrics {
                 }
             }
         }
-        let has_t = r.truth.flags.contains(&SessionFlag::UnpairedSide);
+        let has_t = truth.flags.contains(&SessionFlag::UnpairedSide);
         let has_f = found.flags.contains(&SessionFlag::UnpairedSide);
         let c = self.flags.entry("unpaired_side".to_string()).or_default();
         match (has_t, has_f) {

@@ -172,7 +172,11 @@ fn add_rep(
     let shape = rng.uniform(0.0, 1.0);
     let t0 = *t;
     if too_fast_in {
-        let w = rng.uniform(82.0, 140.0).min(level / 0.5 * 0.85);
+        // Capped by what the planned move itself can reach in 0.5 s: `rel`, not `level`
+        // (with one sensor `rel` leaves out the compensation). Capped by `level`, a move
+        // smaller than the cap had no duration reaching `w` and the bisection ended at its
+        // 0.05 s floor: a 1500 °/s flick no body makes and no 50 Hz gyroscope can follow.
+        let w = rng.uniform(82.0, 140.0).min(rel.abs() / 0.5 * 0.85);
         let dur = duration_for_window_speed(rel.abs(), w);
         notes.push(format!("too-fast turn in ({w:.0}°/s over 0.5 s)"));
         p.primary.move_to(t0 + dur, side * rel);

@@ -82,6 +82,8 @@ pub struct SimSession {
     pub events: Vec<SourceEvent>,
     /// The true report of the simulated motion (spec §7 from the true angles).
     pub truth: Report,
+    /// The true angles on a 5 ms grid (host time, as the events' receive times).
+    pub truth_angles: truth::TruthAngles,
     pub duration_s: f64,
 }
 
@@ -320,6 +322,7 @@ impl SimSession {
         SimSession {
             events,
             truth,
+            truth_angles: angles,
             duration_s: t_end - t0,
         }
     }

@@ -1,0 +1,438 @@
+//! Live accuracy against the simulator's truth: a simulated session (`source::sim`, every
+//! device's real notification bytes) through the live [`Pipeline`], and through `analyze`
+//! from the decoded samples the live run would record, both compared with the true report
+//! (`simulate::eval`'s one-to-one rep matching and metrics). It also checks the live phase
+//! and cues against the rep sides: a cue for the left side during a right rep is a
+//! contradiction.
+//!
+//! Pure (no files, no clock). The `live_accuracy` example prints the table of docs/live.md;
+//! the tests of `live` use it for many seeds.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::{Cue, Output, Phase, Pipeline, SensorSetup, Settings};
+use crate::body::mount::parse_mount_arg;
+use crate::body::{Placement, Variation};
+use crate::device::DeviceKind;
+use crate::record::{self, Metadata, Record, Recording, StreamInfo};
+use crate::session::report::{Report, Side};
+use crate::simulate::eval::{Metrics, quantile};
+use crate::source::sim::{Outage, SimSession, SimSettings};
+use crate::source::{BackoffSettings, SensorId};
+
+/// The live set-up of a device kind worn by its registry mounting, at its default rate.
+pub fn default_setup(placement: Placement, kind: DeviceKind) -> SensorSetup {
+    let mount = parse_mount_arg(&format!("{}={}", placement.name(), kind.info().mount))
+        .map(|(_, m)| m)
+        .unwrap_or_default();
+    SensorSetup {
+        placement,
+        kind,
+        mount,
+        rate_hz: kind.info().default_rate_hz,
+    }
+}
+
+/// One simulated live session.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub variation: Variation,
+    /// Command-line order: (placement, kind).
+    pub sensors: Vec<(Placement, DeviceKind)>,
+    pub seed: u64,
+    pub reps: usize,
+    pub outages: Vec<Outage>,
+}
+
+impl Case {
+    pub fn new(variation: Variation, sensors: Vec<(Placement, DeviceKind)>, seed: u64) -> Case {
+        Case {
+            variation,
+            sensors,
+            seed,
+            reps: 4,
+            outages: Vec::new(),
+        }
+    }
+
+    /// The set-up, for grouping: "1 sensor" or "2 sensors, outage".
+    pub fn setup_label(&self) -> String {
+        format!(
+            "{} sensor{}{}",
+            self.sensors.len(),
+            if self.sensors.len() == 1 { "" } else { "s" },
+            if self.outages.is_empty() { "" } else { ", outage" }
+        )
+    }
+
+    pub fn name(&self) -> String {
+        let s: Vec<String> = self
+            .sensors
+            .iter()
+            .map(|(p, k)| format!("{}={}", p.name(), k.name()))
+            .collect();
+        let outages: Vec<String> = self
+            .outages
+            .iter()
+            .map(|o| format!(" outage {:.0}+{:.0} s", o.at_s, o.duration_s))
+            .collect();
+        format!(
+            "{} {} seed {}{}",
+            self.variation.name(),
+            s.join(" "),
+            self.seed,
+            outages.concat()
+        )
+    }
+
+    /// The simulated session (events and truth).
+    pub fn simulate(&self) -> SimSession {
+        SimSession::build(&SimSettings {
+            variation: self.variation,
+            sensors: self
+                .sensors
+                .iter()
+                .enumerate()
+                .map(|(i, (p, k))| (i as SensorId, *p, *k))
+                .collect(),
+            two_sensors: self.sensors.len() == 2,
+            seed: self.seed,
+            reps: Some(self.reps),
+            max_duration_s: None,
+            outages: self.outages.clone(),
+            backoff: BackoffSettings::default(),
+        })
+    }
+
+    /// A live pipeline for this case's sensors, with the default settings.
+    pub fn pipeline(&self) -> Pipeline {
+        Pipeline::new(
+            self.sensors.iter().map(|(p, k)| default_setup(*p, *k)).collect(),
+            Settings::new(self.variation),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", self.name()))
+    }
+}
+
+/// A side shown while a rep of the other side was under way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contradiction {
+    pub t_s: f64,
+    /// What was shown ("phase holding left", "cue turn slowly left").
+    pub shown: String,
+    pub rep_side: Side,
+}
+
+/// What one case gave.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub case: Case,
+    pub truth: Report,
+    pub live: Result<Report, String>,
+    /// `analyze` of the decoded samples (as `analyze RECORDING` would read them).
+    pub offline: Result<Report, String>,
+    /// Phases and cues whose side contradicts the live rep they fall in.
+    pub contradictions: Vec<Contradiction>,
+    /// (time, live primary angle, true primary angle), °, every processed sample.
+    pub trace: Vec<(f64, f64, f64)>,
+}
+
+/// The side a phase or cue shows, if any (a cue at neutral names the next side to do, not
+/// the current rep's: it is not checked).
+fn shown_side(phase: Phase, cue: &Cue) -> Option<(Side, String)> {
+    let word = |s: Side| if s == Side::Left { "left" } else { "right" };
+    match phase {
+        Phase::Turning(s) | Phase::Holding(s) | Phase::Returning(s) => {
+            if let Cue::Turn { side, .. } = cue
+                && *side != s
+            {
+                return Some((*side, format!("cue turn {} while turning {}", word(*side), word(s))));
+            }
+            Some((s, format!("phase {phase:?}")))
+        }
+        Phase::Calibrating | Phase::Neutral => None,
+    }
+}
+
+fn truth_at(a: &crate::simulate::truth::TruthAngles, t: f64) -> f64 {
+    let i = a.t_s.partition_point(|x| *x < t).min(a.t_s.len().saturating_sub(1));
+    a.primary_deg.get(i).copied().unwrap_or(f64::NAN)
+}
+
+/// Run one case live and offline.
+pub fn run_case(case: &Case) -> CaseResult {
+    let session = case.simulate();
+    let mut p = case.pipeline();
+    let mut out = Output::default();
+    let mut records = vec![Record::Metadata(metadata(case))];
+    let mut shown: Vec<(f64, Side, String)> = Vec::new();
+    let mut trace = Vec::new();
+    let mut last_t = None;
+    for e in &session.events {
+        p.update(e, &mut out);
+        for (sensor, receive_s, sample) in out.samples.drain(..) {
+            records.push(Record::Sample {
+                stream: sensor,
+                receive_s,
+                sample,
+            });
+        }
+        out.events.clear();
+        let snap = p.snapshot();
+        if let (Some(t), Some(a)) = (snap.t_s, snap.primary_deg)
+            && last_t != Some(t)
+        {
+            last_t = Some(t);
+            trace.push((t, a, truth_at(&session.truth_angles, t)));
+            if let Some((side, what)) = shown_side(snap.phase, &snap.cue) {
+                shown.push((t, side, what));
+            }
+        }
+    }
+    let live = p.finish(&mut out).map_err(|e| e.to_string());
+    let mut contradictions = Vec::new();
+    if let Ok(r) = &live {
+        for rep in &r.reps {
+            for (t, side, what) in &shown {
+                if *t >= rep.start_s && *t <= rep.end_s && *side != rep.side {
+                    contradictions.push(Contradiction {
+                        t_s: *t,
+                        shown: what.clone(),
+                        rep_side: rep.side,
+                    });
+                }
+            }
+        }
+    }
+    let recording = Recording {
+        format_major: record::FORMAT_MAJOR,
+        format_minor: record::FORMAT_MINOR,
+        records,
+        tail: None,
+        unknown_records: 0,
+    };
+    let offline = crate::analysis::recording::from_recording(Path::new("(simulated live session)"), &recording)
+        .and_then(|input| crate::analysis::analyze(&input.streams, &input.config))
+        .map_err(|e| e.to_string());
+    CaseResult {
+        case: case.clone(),
+        truth: session.truth,
+        live,
+        offline,
+        contradictions,
+        trace,
+    }
+}
+
+fn metadata(case: &Case) -> Metadata {
+    Metadata {
+        schema: record::METADATA_SCHEMA.to_string(),
+        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_utc: None,
+        variation: case.variation,
+        protocol_toml: None,
+        caution: None,
+        streams: case
+            .sensors
+            .iter()
+            .enumerate()
+            .map(|(i, (p, k))| StreamInfo {
+                id: i as u16,
+                placement: *p,
+                device_kind: format!("sim:{}", k.name()),
+                device_address: None,
+                device_name: None,
+                mount: k.info().mount.to_string(),
+                protocol: None,
+                rate_hz: Some(k.info().default_rate_hz),
+                calibration: None,
+            })
+            .collect(),
+        extra: Default::default(),
+    }
+}
+
+/// Run cases on all cores (at most 8 threads), in case order.
+pub fn run_cases(cases: &[Case]) -> Vec<CaseResult> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(c) = cases.get(i) else { break };
+                    let r = run_case(c);
+                    if let Ok(mut v) = results.lock() {
+                        v.push((i, r));
+                    }
+                }
+            });
+        }
+    });
+    let mut v = results.into_inner().unwrap_or_default();
+    v.sort_by_key(|(i, _)| *i);
+    v.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The batch of docs/live.md: every device kind on the chest, seated and standing, and on
+/// the pelvis supine, `seeds` seeds each (seeds 1…`seeds`); and two sensors of the kind
+/// (seated, chest and pelvis) whose chest sensor is out of reach for 6 s from 45 s, as in
+/// the browser test.
+pub fn batch(seeds: u64) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for kind in DeviceKind::ALL {
+        for seed in 1..=seeds {
+            let mut c = Case::new(
+                Variation::Seated,
+                vec![(Placement::Chest, kind), (Placement::Pelvis, kind)],
+                seed,
+            );
+            c.outages = vec![Outage {
+                placement: Some(Placement::Chest),
+                at_s: 45.0,
+                duration_s: 6.0,
+            }];
+            cases.push(c);
+        }
+        for variation in Variation::ALL {
+            let placement = if variation == Variation::Supine {
+                Placement::Pelvis
+            } else {
+                Placement::Chest
+            };
+            for seed in 1..=seeds {
+                cases.push(Case::new(variation, vec![(placement, kind)], seed));
+            }
+        }
+    }
+    cases
+}
+
+/// Live and offline metrics of some results.
+pub fn metrics(results: &[&CaseResult]) -> (Metrics, Metrics) {
+    let (mut live, mut offline) = (Metrics::default(), Metrics::default());
+    for r in results {
+        live.add_reports(&r.truth, r.live.as_ref().ok(), false);
+        offline.add_reports(&r.truth, r.offline.as_ref().ok(), false);
+    }
+    (live, offline)
+}
+
+/// The table of docs/live.md: per device kind, live against offline.
+pub fn table(results: &[CaseResult]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| device | raw | set-up | sessions | reps | live F1 | offline F1 | live side % | offline side % | live peak err med / p90 ° | offline peak err med / p90 ° | side contradictions |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut labels: Vec<String> = results.iter().map(|r| r.case.setup_label()).collect();
+    labels.sort();
+    labels.dedup();
+    for (kind, label) in DeviceKind::ALL
+        .into_iter()
+        .flat_map(|k| labels.iter().map(move |l| (k, l)))
+    {
+        let rs: Vec<&CaseResult> = results
+            .iter()
+            .filter(|r| r.case.sensors.first().is_some_and(|(_, k)| *k == kind) && r.case.setup_label() == *label)
+            .collect();
+        if rs.is_empty() {
+            continue;
+        }
+        let (l, o) = metrics(&rs);
+        let contradictions: usize = rs.iter().map(|r| r.contradictions.len().min(1)).sum();
+        let raw = kind.info().output != crate::device::OutputKind::Orientation;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.1} | {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {} |",
+            kind.name(),
+            if raw { "yes" } else { "no" },
+            label,
+            l.sessions,
+            l.true_reps,
+            l.rep_f1(),
+            o.rep_f1(),
+            l.side_accuracy() * 100.0,
+            o.side_accuracy() * 100.0,
+            quantile(&l.peak_abs_err_deg, 0.5),
+            quantile(&l.peak_abs_err_deg, 0.9),
+            quantile(&o.peak_abs_err_deg, 0.5),
+            quantile(&o.peak_abs_err_deg, 0.9),
+            contradictions
+        );
+    }
+    s
+}
+
+/// One line per case whose live reps do not match the truth (count, sides) or whose
+/// peaks are more than `peak_tol_deg` off.
+pub fn case_lines(results: &[CaseResult], peak_tol_deg: f64) -> String {
+    let mut s = String::new();
+    for r in results {
+        let mut m = Metrics::default();
+        m.add_reports(&r.truth, r.live.as_ref().ok(), false);
+        let worst = m.peak_abs_err_deg.iter().fold(0.0f64, |a, b| a.max(*b));
+        let ok = m.matched_same_side == m.true_reps && m.found_reps == m.true_reps && worst <= peak_tol_deg;
+        if ok && r.contradictions.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "{}: truth {} reps, live {} (same side {}), worst peak error {:.1}°, {} contradictions{}",
+            r.case.name(),
+            m.true_reps,
+            m.found_reps,
+            m.matched_same_side,
+            worst,
+            r.contradictions.len(),
+            r.live
+                .as_ref()
+                .err()
+                .map_or(String::new(), |e| format!(" [error: {e}]"))
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod probe {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn probe() {
+        let kind = DeviceKind::parse(&std::env::var("KIND").unwrap_or("thingy52".into())).unwrap();
+        let seed: u64 = std::env::var("SEED").unwrap_or("1".into()).parse().unwrap();
+        let mut c = Case::new(Variation::Seated, vec![(Placement::Chest, kind)], seed);
+        if std::env::var("TWO").is_ok() {
+            c.sensors.push((Placement::Pelvis, kind));
+            c.outages = vec![Outage {
+                placement: Some(Placement::Chest),
+                at_s: 45.0,
+                duration_s: 6.0,
+            }];
+        }
+        let r = run_case(&c);
+        for c in r.contradictions.iter().step_by(100) {
+            println!("{c:?}");
+        }
+        for rep in &r.truth.reps {
+            println!(
+                "truth {:?} {:.1}-{:.1} peak {:.1}",
+                rep.side, rep.start_s, rep.end_s, rep.peak_deg
+            );
+        }
+        for rep in &r.live.as_ref().unwrap().reps {
+            println!(
+                "live {:?} {:.1}-{:.1} peak {:.1}",
+                rep.side, rep.start_s, rep.end_s, rep.peak_deg
+            );
+        }
+        for (t, a, tr) in r.trace.iter().step_by(50) {
+            println!("{t:.1} live {a:.1} truth {tr:.1} err {:.1}", a - tr);
+        }
+    }
+}
