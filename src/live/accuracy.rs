@@ -115,7 +115,8 @@ impl Case {
     }
 }
 
-/// A side shown while a rep of the other side was under way.
+/// A side shown while a rep of the other side was under way (from its start to the end of
+/// its hold).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contradiction {
     pub t_s: f64,
@@ -195,7 +196,9 @@ pub fn run_case(case: &Case) -> CaseResult {
     if let Ok(r) = &live {
         for rep in &r.reps {
             for (t, side, what) in &shown {
-                if *t >= rep.start_s && *t <= rep.end_s && *side != rep.side {
+                // From the rep's start to the end of its hold: the return may overlap the
+                // next excursion when it crosses neutral straight into the other side.
+                if *t >= rep.start_s && *t <= rep.hold_end_s && *side != rep.side {
                     contradictions.push(Contradiction {
                         t_s: *t,
                         shown: what.clone(),
@@ -396,43 +399,4 @@ pub fn case_lines(results: &[CaseResult], peak_tol_deg: f64) -> String {
         );
     }
     s
-}
-
-#[cfg(test)]
-mod probe {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn probe() {
-        let kind = DeviceKind::parse(&std::env::var("KIND").unwrap_or("thingy52".into())).unwrap();
-        let seed: u64 = std::env::var("SEED").unwrap_or("1".into()).parse().unwrap();
-        let mut c = Case::new(Variation::Seated, vec![(Placement::Chest, kind)], seed);
-        if std::env::var("TWO").is_ok() {
-            c.sensors.push((Placement::Pelvis, kind));
-            c.outages = vec![Outage {
-                placement: Some(Placement::Chest),
-                at_s: 45.0,
-                duration_s: 6.0,
-            }];
-        }
-        let r = run_case(&c);
-        for c in r.contradictions.iter().step_by(100) {
-            println!("{c:?}");
-        }
-        for rep in &r.truth.reps {
-            println!(
-                "truth {:?} {:.1}-{:.1} peak {:.1}",
-                rep.side, rep.start_s, rep.end_s, rep.peak_deg
-            );
-        }
-        for rep in &r.live.as_ref().unwrap().reps {
-            println!(
-                "live {:?} {:.1}-{:.1} peak {:.1}",
-                rep.side, rep.start_s, rep.end_s, rep.peak_deg
-            );
-        }
-        for (t, a, tr) in r.trace.iter().step_by(50) {
-            println!("{t:.1} live {a:.1} truth {tr:.1} err {:.1}", a - tr);
-        }
-    }
 }
