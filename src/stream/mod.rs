@@ -292,7 +292,7 @@ mod tests {
     #[test]
     fn quat_components_have_ten_significant_digits() {
         assert_eq!(component(0.5), "0.5");
-        assert_eq!(component(-0.70710678118654757), "-0.7071067812");
+        assert_eq!(component(-std::f64::consts::FRAC_1_SQRT_2), "-0.7071067812");
         assert_eq!(component(0.000123456789012), "0.000123456789");
         assert_eq!(component(-0.0123456789987), "-0.012345679");
         assert_eq!(component(0.99999999999), "1");
