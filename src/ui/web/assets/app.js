@@ -142,8 +142,8 @@
     $("reps-left").textContent = v.reps_left;
     $("reps-right").textContent = v.reps_right;
     const chips = v.sensors.map((s) => {
-      const rate = s.connected ? ` ${s.rate_hz.toFixed(0)} Hz` : "";
-      const batt = s.battery_percent != null ? ` ${s.battery_percent}%` : "";
+      const rate = s.connected ? `, ${s.rate_hz.toFixed(0)} Hz` : "";
+      const batt = s.battery_percent != null ? `, battery ${s.battery_percent}%` : "";
       return `<span class="chip${s.connected ? "" : " down"}" data-placement="${s.placement}">${s.placement}: ${s.connection}${rate}${batt}</span>`;
     });
     if (v.phone) {
