@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Cue, Output, Phase, Pipeline, SensorSetup, Settings};
+use super::{Cue, LiveEvent, Output, Phase, Pipeline, SensorSetup, Settings};
 use crate::body::mount::parse_mount_arg;
 use crate::body::{Placement, Variation};
 use crate::device::DeviceKind;
@@ -56,12 +56,13 @@ impl Case {
         }
     }
 
-    /// The set-up, for grouping: "1 sensor" or "2 sensors, outage".
+    /// The set-up, for grouping: "seated, chest" or "seated, chest + pelvis, outage".
     pub fn setup_label(&self) -> String {
+        let placements: Vec<&str> = self.sensors.iter().map(|(p, _)| p.name()).collect();
         format!(
-            "{} sensor{}{}",
-            self.sensors.len(),
-            if self.sensors.len() == 1 { "" } else { "s" },
+            "{}, {}{}",
+            self.variation.name(),
+            placements.join(" + "),
             if self.outages.is_empty() { "" } else { ", outage" }
         )
     }
@@ -129,6 +130,8 @@ pub struct Contradiction {
 #[derive(Debug, Clone)]
 pub struct CaseResult {
     pub case: Case,
+    /// Length of the simulated session, s.
+    pub duration_s: f64,
     pub truth: Report,
     pub live: Result<Report, String>,
     /// `analyze` of the decoded samples (as `analyze RECORDING` would read them).
@@ -163,6 +166,12 @@ fn truth_at(a: &crate::simulate::truth::TruthAngles, t: f64) -> f64 {
 
 /// Run one case live and offline.
 pub fn run_case(case: &Case) -> CaseResult {
+    run_case_with(case, |_, _| {})
+}
+
+/// As [`run_case`]; `observe` sees the live events of every source event (and of the
+/// session's end) with the source event's receive time, s.
+pub fn run_case_with(case: &Case, mut observe: impl FnMut(f64, &[LiveEvent])) -> CaseResult {
     let session = case.simulate();
     let mut p = case.pipeline();
     let mut out = Output::default();
@@ -170,6 +179,7 @@ pub fn run_case(case: &Case) -> CaseResult {
     let mut shown: Vec<(f64, Side, String)> = Vec::new();
     let mut trace = Vec::new();
     let mut last_t = None;
+    let mut last_receive_s = 0.0;
     for e in &session.events {
         p.update(e, &mut out);
         for (sensor, receive_s, sample) in out.samples.drain(..) {
@@ -178,6 +188,10 @@ pub fn run_case(case: &Case) -> CaseResult {
                 receive_s,
                 sample,
             });
+        }
+        last_receive_s = e.receive_s();
+        if !out.events.is_empty() {
+            observe(last_receive_s, &out.events);
         }
         out.events.clear();
         let snap = p.snapshot();
@@ -192,6 +206,7 @@ pub fn run_case(case: &Case) -> CaseResult {
         }
     }
     let live = p.finish(&mut out).map_err(|e| e.to_string());
+    observe(last_receive_s, &out.events);
     let mut contradictions = Vec::new();
     if let Ok(r) = &live {
         for rep in &r.reps {
@@ -220,6 +235,7 @@ pub fn run_case(case: &Case) -> CaseResult {
         .map_err(|e| e.to_string());
     CaseResult {
         case: case.clone(),
+        duration_s: session.duration_s,
         truth: session.truth,
         live,
         offline,
@@ -324,17 +340,33 @@ pub fn metrics(results: &[&CaseResult]) -> (Metrics, Metrics) {
     (live, offline)
 }
 
-/// The table of docs/live.md: per device kind, live against offline.
+fn med_p90_max(v: &[f64]) -> String {
+    format!(
+        "{:.1} / {:.1} / {:.1}",
+        quantile(v, 0.5),
+        quantile(v, 0.9),
+        v.iter().fold(f64::NAN, |a, b| a.max(*b))
+    )
+}
+
+/// The table of docs/live.md: per device kind and set-up, the live reps against the
+/// truth (one-to-one by overlap: matched, missed, extra, matched on the wrong side),
+/// live peak and hold errors of the matched reps, `analyze` of the same samples for
+/// comparison, and the sessions with a side shown against the rep.
 pub fn table(results: &[CaseResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| device | raw | set-up | sessions | reps | live F1 | offline F1 | live side % | offline side % | live peak err med / p90 ° | offline peak err med / p90 ° | side contradictions |"
+        "| device | raw | set-up | sessions | true reps | matched | missed | extra | wrong side | peak err med / p90 / max ° | hold err med / p90 / max s | offline F1 | offline peak err med / p90 / max ° | sessions with a side contradiction |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut labels: Vec<String> = results.iter().map(|r| r.case.setup_label()).collect();
-    labels.sort();
-    labels.dedup();
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut labels: Vec<String> = Vec::new();
+    for r in results {
+        let l = r.case.setup_label();
+        if !labels.contains(&l) {
+            labels.push(l);
+        }
+    }
     for (kind, label) in DeviceKind::ALL
         .into_iter()
         .flat_map(|k| labels.iter().map(move |l| (k, l)))
@@ -349,22 +381,28 @@ pub fn table(results: &[CaseResult]) -> String {
         let (l, o) = metrics(&rs);
         let contradictions: usize = rs.iter().map(|r| r.contradictions.len().min(1)).sum();
         let raw = kind.info().output != crate::device::OutputKind::Orientation;
+        let failed = if l.failures > 0 {
+            format!(" ({} failed)", l.failures)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.1} | {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {} |",
+            "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} |",
             kind.name(),
             if raw { "yes" } else { "no" },
             label,
             l.sessions,
+            failed,
             l.true_reps,
-            l.rep_f1(),
+            l.matched,
+            l.true_reps - l.matched,
+            l.found_reps - l.matched,
+            l.matched - l.matched_same_side,
+            med_p90_max(&l.peak_abs_err_deg),
+            med_p90_max(&l.hold_abs_err_s),
             o.rep_f1(),
-            l.side_accuracy() * 100.0,
-            o.side_accuracy() * 100.0,
-            quantile(&l.peak_abs_err_deg, 0.5),
-            quantile(&l.peak_abs_err_deg, 0.9),
-            quantile(&o.peak_abs_err_deg, 0.5),
-            quantile(&o.peak_abs_err_deg, 0.9),
+            med_p90_max(&o.peak_abs_err_deg),
             contradictions
         );
     }

@@ -82,9 +82,11 @@ fn phase_words(s: &Snapshot) -> String {
     }
 }
 
-fn sensor_line(st: &crate::live::SensorStatus) -> Line<'static> {
+/// One sensor's status: one line when it fits in `width` columns, else two (name, kind and
+/// connection; then battery, signal, rate and drops), so nothing is cut off at 80 columns.
+fn sensor_lines(st: &crate::live::SensorStatus, width: usize) -> Vec<Line<'static>> {
     let ok = st.connection == ConnectionState::Connected;
-    Line::from(vec![
+    let head = vec![
         Span::styled(
             format!("{:<10} ", st.placement.name()),
             Style::default().add_modifier(Modifier::BOLD),
@@ -94,25 +96,36 @@ fn sensor_line(st: &crate::live::SensorStatus) -> Line<'static> {
             format!("{:<14} ", connection_words(&st.connection)),
             Style::default().fg(if ok { Color::Green } else { Color::Red }),
         ),
-        Span::raw(format!(
-            "battery {:>4}  signal {:>8}  {:>5.1} Hz  dropped {}",
-            st.battery_percent.map_or("-".to_string(), |b| format!("{b}%")),
-            st.rssi_dbm.map_or("-".to_string(), |r| format!("{r} dBm")),
-            st.rate_hz,
-            st.dropped
-        )),
-    ])
+    ];
+    let status = format!(
+        "battery {:>4}  signal {:>8}  {:>5.1} Hz  dropped {}",
+        st.battery_percent.map_or("-".to_string(), |b| format!("{b}%")),
+        st.rssi_dbm.map_or("-".to_string(), |r| format!("{r} dBm")),
+        st.rate_hz,
+        st.dropped
+    );
+    let one = Line::from([head.clone(), vec![Span::raw(status.clone())]].concat());
+    if one.width() <= width {
+        vec![one]
+    } else {
+        vec![Line::from(head), Line::from(format!("{:<11}{status}", ""))]
+    }
 }
 
 /// Draw the whole screen.
 pub fn draw(f: &mut Frame, s: &Snapshot, rep_min_deg: f64, log: &[String]) {
     let area = f.area();
-    let n_sensors = s.sensors.len() as u16;
+    let sensor_text: Vec<Line> = s
+        .sensors
+        .iter()
+        .flat_map(|st| sensor_lines(st, area.width.saturating_sub(2) as usize))
+        .collect();
+    let n_sensor_lines = sensor_text.len() as u16;
     let [gauge_area, phase_area, cue_area, sensor_area, log_area] = Layout::vertical([
         Constraint::Length(4),
         Constraint::Length(4),
         Constraint::Length(3),
-        Constraint::Length(n_sensors + 2),
+        Constraint::Length(n_sensor_lines + 2),
         Constraint::Min(3),
     ])
     .areas(area);
@@ -120,9 +133,16 @@ pub fn draw(f: &mut Frame, s: &Snapshot, rep_min_deg: f64, log: &[String]) {
     let inner_w = gauge_area.width.saturating_sub(2) as usize;
     let angle_text = match s.primary_deg {
         Some(a) => format!(
-            "twist {:.0}° {}   limit {:.0}°   a rep counts from {:.0}°",
+            "twist {:.0}°{}   limit {:.0}°   a rep counts from {:.0}°",
             a.abs(),
-            if a >= 0.0 { "left" } else { "right" },
+            // No side for what rounds to 0°.
+            if a.abs() < 0.5 {
+                ""
+            } else if a > 0.0 {
+                " left"
+            } else {
+                " right"
+            },
             s.targets.over_rotation_deg,
             rep_min_deg
         ),
@@ -153,8 +173,7 @@ pub fn draw(f: &mut Frame, s: &Snapshot, rep_min_deg: f64, log: &[String]) {
         cue_area,
     );
     f.render_widget(
-        Paragraph::new(s.sensors.iter().map(sensor_line).collect::<Vec<_>>())
-            .block(Block::default().borders(Borders::ALL).title(" sensors ")),
+        Paragraph::new(sensor_text).block(Block::default().borders(Borders::ALL).title(" sensors ")),
         sensor_area,
     );
     let rows = log_area.height.saturating_sub(2) as usize;
@@ -211,7 +230,11 @@ mod tests {
     }
 
     fn screen(s: &Snapshot, log: &[String]) -> String {
-        let mut term = Terminal::new(TestBackend::new(100, 24)).unwrap();
+        screen_of_size(s, log, 100, 24)
+    }
+
+    fn screen_of_size(s: &Snapshot, log: &[String], width: u16, height: u16) -> String {
+        let mut term = Terminal::new(TestBackend::new(width, height)).unwrap();
         term.draw(|f| draw(f, s, 15.0, log)).unwrap();
         let buf = term.backend().buffer().clone();
         let mut text = String::new();
@@ -265,5 +288,32 @@ mod tests {
         let needle = cells.iter().position(|c| *c == Cell::Needle).unwrap();
         let limits: Vec<usize> = (0..61).filter(|&i| cells[i] == Cell::Limit).collect();
         assert!(needle > limits[1], "needle {needle} limits {limits:?}");
+    }
+
+    /// At 80×24 (the classic terminal) with two sensors, every sensor's status is on screen
+    /// (on two lines each) and nothing runs into the right border.
+    #[test]
+    fn fits_80_by_24_with_two_sensors() {
+        let mut s = snapshot();
+        let mut pelvis = s.sensors[0].clone();
+        pelvis.placement = Placement::Pelvis;
+        pelvis.kind = DeviceKind::MovellaDot;
+        pelvis.dropped = 12;
+        s.sensors.push(pelvis);
+        s.primary_deg = Some(0.3);
+        let text = screen_of_size(
+            &s,
+            &["    2.7 s  calibrated neutral from 0.4–2.4 s".to_string()],
+            80,
+            24,
+        );
+        assert_eq!(text.matches("dropped 3").count(), 1, "{text}");
+        assert_eq!(text.matches("dropped 12").count(), 1, "{text}");
+        assert!(text.contains("twist 0°   limit"), "{text}");
+        assert!(text.contains("calibrated neutral"), "{text}");
+        assert!(text.contains("hold…"), "{text}");
+        for line in text.lines() {
+            assert_eq!(line.chars().count(), 80, "{line}");
+        }
     }
 }
