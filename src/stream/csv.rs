@@ -274,7 +274,7 @@ impl Blocks<'_> {
             }
         };
         if self.nul_line.is_none()
-            && let Some(at) = text.find('\0')
+            && let Some(at) = memchr::memchr(0, block)
         {
             self.nul_line = Some(self.lines_before + line_of_offset(block, at));
         }
@@ -367,41 +367,49 @@ impl<'p> LineParser<'p> {
         let columns = layout.columns();
         let n_cols = columns.len();
         let fields = &mut self.fields;
-        let mut count = 0;
-        let mut t_str = "";
-        for (k, field) in split_bytewise(line, b',').enumerate() {
-            count += 1;
-            if k >= n_cols {
-                continue;
-            }
-            let value: f64 = match parse_f64(field) {
-                Ok(v) => v,
-                Err(_) => {
-                    // Count the fields first: a short last line is "truncated", not "not a number".
-                    let found = split_bytewise(line, b',').count();
-                    if found != n_cols {
-                        return Err(field_count_error(path, line_no, found, n_cols, maybe_truncated));
+        // The common row, plain decimals only, in one pass; anything else (and every
+        // error) takes the general path, which gives the same values for such rows.
+        let t_str = match plain_row(line.as_bytes(), &mut fields[..n_cols]) {
+            Some(t_len) => &line[..t_len],
+            None => {
+                let mut count = 0;
+                let mut t_str = "";
+                for (k, field) in split_bytewise(line, b',').enumerate() {
+                    count += 1;
+                    if k >= n_cols {
+                        continue;
                     }
-                    return Err(bad_line(Problem::NotNumeric {
-                        column: columns[k].into(),
-                        value: truncate_for_message(field),
-                    }));
+                    let value: f64 = match parse_f64(field) {
+                        Ok(v) => v,
+                        Err(_) => {
+                            // Count the fields first: a short last line is "truncated", not "not a number".
+                            let found = split_bytewise(line, b',').count();
+                            if found != n_cols {
+                                return Err(field_count_error(path, line_no, found, n_cols, maybe_truncated));
+                            }
+                            return Err(bad_line(Problem::NotNumeric {
+                                column: columns[k].into(),
+                                value: truncate_for_message(field),
+                            }));
+                        }
+                    };
+                    if !value.is_finite() {
+                        return Err(bad_line(Problem::NotFinite {
+                            column: columns[k].into(),
+                            value: truncate_for_message(field),
+                        }));
+                    }
+                    if k == 0 {
+                        t_str = field;
+                    }
+                    fields[k] = value;
                 }
-            };
-            if !value.is_finite() {
-                return Err(bad_line(Problem::NotFinite {
-                    column: columns[k].into(),
-                    value: truncate_for_message(field),
-                }));
+                if count != n_cols {
+                    return Err(field_count_error(path, line_no, count, n_cols, maybe_truncated));
+                }
+                t_str
             }
-            if k == 0 {
-                t_str = field;
-            }
-            fields[k] = value;
-        }
-        if count != n_cols {
-            return Err(field_count_error(path, line_no, count, n_cols, maybe_truncated));
-        }
+        };
         let t_s = fields[0];
         if t_s <= self.previous_t {
             return Err(bad_line(Problem::TimeNotIncreasing {
@@ -479,41 +487,48 @@ fn parse_f64_bytes(field: &[u8]) -> Result<f64, ()> {
 /// and goes through `fast-float2` (exponents, `+`, `1.`, `.5`, `inf`, long mantissas, …).
 #[inline]
 fn parse_plain_decimal(bytes: &[u8]) -> Option<f64> {
+    match plain_decimal_prefix(bytes) {
+        Some((v, len)) if len == bytes.len() => Some(v),
+        _ => None,
+    }
+}
+
+/// The value and length of the plain decimal ([`parse_plain_decimal`]) at the start of
+/// `bytes`, which must end there or at a byte that is neither a digit nor a `.` for the
+/// value to be that of the whole field; `None` if `bytes` does not start with one that
+/// the fast path takes (`1.` and `.5` are not taken).
+#[inline(always)]
+fn plain_decimal_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
     const POW10: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
         1e20, 1e21, 1e22,
     ];
-    let (negative, digits) = match bytes.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, bytes),
-    };
+    let negative = bytes.first() == Some(&b'-');
+    let mut i = usize::from(negative);
+    let int_start = i;
     let mut m: u64 = 0;
-    let mut i = 0;
-    while let Some(&d) = digits.get(i)
+    while let Some(&d) = bytes.get(i)
         && d.is_ascii_digit()
     {
         m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
         i += 1;
     }
-    let integer_digits = i;
+    let integer_digits = i - int_start;
     if integer_digits == 0 {
         return None;
     }
     let mut decimals = 0;
-    if i < digits.len() {
-        if digits[i] != b'.' {
-            return None;
-        }
+    if bytes.get(i) == Some(&b'.') {
         i += 1;
         let first = i;
-        while let Some(&d) = digits.get(i)
+        while let Some(&d) = bytes.get(i)
             && d.is_ascii_digit()
         {
             m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
             i += 1;
         }
         decimals = i - first;
-        if decimals == 0 || i != digits.len() {
+        if decimals == 0 {
             return None;
         }
     }
@@ -522,7 +537,31 @@ fn parse_plain_decimal(bytes: &[u8]) -> Option<f64> {
         return None;
     }
     let v = m as f64 / POW10[decimals];
-    Some(if negative { -v } else { v })
+    Some((if negative { -v } else { v }, i))
+}
+
+/// A row of exactly `fields.len()` comma-separated plain decimals
+/// ([`parse_plain_decimal`]), parsed in one pass into `fields`; returns the length of the
+/// first field (the time text). `None` for any other row, which then takes the general
+/// path: for the rows accepted here, that path gives the same values bit for bit
+/// (`plain_row_agrees_with_the_general_path`).
+#[inline]
+fn plain_row(line: &[u8], fields: &mut [f64]) -> Option<usize> {
+    let n = fields.len();
+    let mut rest = line;
+    let mut t_len = 0;
+    for (k, field) in fields.iter_mut().enumerate() {
+        let (v, len) = plain_decimal_prefix(rest)?;
+        *field = v;
+        if k == 0 {
+            t_len = len;
+        }
+        rest = &rest[len..];
+        if k + 1 < n {
+            rest = rest.strip_prefix(b",")?;
+        }
+    }
+    rest.is_empty().then_some(t_len)
 }
 
 /// `text.split(sep)` for an ASCII separator, as a plain byte scan: `split` with a `char`
@@ -532,7 +571,7 @@ fn split_bytewise(text: &str, sep: u8) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let r = rest?;
-        match r.as_bytes().iter().position(|&b| b == sep) {
+        match memchr::memchr(sep, r.as_bytes()) {
             Some(i) => {
                 rest = Some(&r[i + 1..]);
                 Some(&r[..i])
@@ -912,6 +951,43 @@ mod tests {
                     }
                     (Err(a), Err(b)) => prop_assert_eq!((&a.line, &a.problem), (&b.line, &b.problem)),
                     (a, b) => prop_assert!(false, "whole {:?} vs blocks {:?}", a.as_ref().map(|s| s.len()), b),
+                }
+            }
+
+            /// The one-pass row parser takes only rows that the general path reads the
+            /// same: exactly that many fields, each a number `str::parse` reads to the same
+            /// bits; and it takes the usual rows of plain decimals.
+            #[test]
+            fn plain_row_agrees_with_the_general_path(
+                fields in proptest::collection::vec(
+                    prop_oneof![
+                        (any::<i32>(), 0u32..1_000_000, 0usize..7)
+                            .prop_map(|(i, f, d)| if d == 0 { i.to_string() } else { format!("{i}.{:0d$}", f % 10u32.pow(d as u32)) }),
+                        "[-+0-9.eE,]{0,12}",
+                    ],
+                    0..12,
+                ),
+                n in 1usize..11,
+            ) {
+                let line = fields.join(",");
+                let mut values = [f64::NAN; 10];
+                let plain = fields.iter().all(|f| {
+                    let b = f.as_bytes();
+                    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+                    !f.is_empty() && f.bytes().all(|c| c.is_ascii_digit() || c == b'-' || c == b'.')
+                        && !f.ends_with('.') && !f[1..].contains('-') && !f.starts_with("-.") && !f.starts_with('.')
+                        && f.matches('.').count() <= 1 && (1..=15).contains(&digits)
+                });
+                match plain_row(line.as_bytes(), &mut values[..n]) {
+                    Some(t_len) => {
+                        let split: Vec<&str> = line.split(',').collect();
+                        prop_assert_eq!(split.len(), n);
+                        prop_assert_eq!(t_len, split[0].len());
+                        for (v, f) in values[..n].iter().zip(&split) {
+                            prop_assert_eq!(Some(v.to_bits()), f.parse::<f64>().ok().map(f64::to_bits), "{}", f);
+                        }
+                    }
+                    None => prop_assert!(!(plain && fields.len() == n), "{:?} refused", line),
                 }
             }
 
