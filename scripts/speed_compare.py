@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Speed: the whole `twistcoach orientation` process (read gzip CSV, parse, filter, write CSV) versus the
-reference implementation's filter call alone (`vqf.VQF(Ts).updateBatch`, compiled C++, data already in memory),
-on the longest BROAD trial. Median of --runs repetitions each (hyperfine-like; one warm-up run each).
+"""Speed: the whole `twistcoach orientation` process (read the CSV, gzip or plain, parse, filter, write CSV)
+versus the reference implementation's filter call alone (`vqf.VQF(Ts).updateBatch`, compiled C++, data already
+in memory), on the longest BROAD trial: the `.csv.gz` file, and the same trial decompressed (once, before
+timing) to a plain `.csv`. Median and minimum of --runs repetitions each (one warm-up run each), ours and
+theirs interleaved; CPU time of our process is user + system over all threads (getrusage, as `perf stat`'s
+task-clock).
 
 Python is only an evaluation script here, never a runtime dependency of twistcoach.
 
 Usage:
+  python3 -m venv /work/.venv && /work/.venv/bin/pip install vqf numpy   # once
   cargo build --release
-  /work/.venv/bin/python scripts/speed_compare.py [--trial ../shared/data/broad/24_disturbed_tapping_A.imu.csv.gz]
-      [--bin target/release/twistcoach] [--runs 15]
+  /work/.venv/bin/python scripts/speed_compare.py [--runs 15] [--inputs both|gz|plain]
+      [--trial ../shared/data/broad/24_disturbed_tapping_A.imu.csv.gz] [--bin target/release/twistcoach]
 """
 import argparse
 import gzip
@@ -75,45 +79,60 @@ def main(argv=None):
                     default=REPO.parent / 'shared' / 'data' / 'broad' / '24_disturbed_tapping_A.imu.csv.gz')
     ap.add_argument('--bin', type=Path, default=REPO / 'target' / 'release' / 'twistcoach')
     ap.add_argument('--runs', type=int, default=15)
+    ap.add_argument('--inputs', choices=('both', 'gz', 'plain'), default='both',
+                    help='time the .csv.gz trial, the same trial decompressed to a plain .csv, or both (default)')
     a = ap.parse_args(argv)
 
     fs, gyr, acc, mag = load(a.trial)
     n = len(gyr)
     rows = []
+    med = statistics.median
     with tempfile.TemporaryDirectory() as tmp:
+        inputs = []
+        if a.inputs in ('both', 'gz'):
+            inputs.append(('.csv.gz', a.trial))
+        if a.inputs in ('both', 'plain'):
+            # Decompressed once, before any timing: the plain-CSV case reads it from the page cache.
+            plain = Path(tmp) / a.trial.name.removesuffix('.gz')
+            with gzip.open(a.trial, 'rb') as f:
+                plain.write_bytes(f.read())
+            inputs.append(('.csv', plain))
         for label, extra, mag_arg in (('9D', [], mag), ('6D', ['--no-mag'], None)):
-            out = Path(tmp) / 'out.csv'
-            cmd = [str(a.bin), 'orientation', str(a.trial), '-o', str(out), *extra]
             if mag_arg is None:
                 theirs_call = lambda: vqf.VQF(1.0 / fs).updateBatch(gyr, acc)
             else:
                 theirs_call = lambda: vqf.VQF(1.0 / fs).updateBatch(gyr, acc, mag_arg)
-            # Interleave ours and theirs so that both see the same machine load.
-            ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
-            run_process(cmd)
-            theirs_call()
-            for _ in range(a.runs):
-                t0 = time.perf_counter()
-                ours_cpu.append(run_process(cmd))
-                ours.append(time.perf_counter() - t0)
-                t0, c0 = time.perf_counter(), time.process_time()
+            for kind, path in inputs:
+                out = Path(tmp) / 'out.csv'
+                cmd = [str(a.bin), 'orientation', str(path), '-o', str(out), *extra]
+                # Interleave ours and theirs so that both see the same machine load.
+                ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
+                run_process(cmd)
                 theirs_call()
-                theirs.append(time.perf_counter() - t0)
-                theirs_cpu.append(time.process_time() - c0)
-            med = statistics.median
-            rows.append((label, med(ours), min(ours), med(theirs), min(theirs), med(ours_cpu), med(theirs_cpu)))
+                for _ in range(a.runs):
+                    t0 = time.perf_counter()
+                    ours_cpu.append(run_process(cmd))
+                    ours.append(time.perf_counter() - t0)
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    theirs_call()
+                    theirs.append(time.perf_counter() - t0)
+                    theirs_cpu.append(time.process_time() - c0)
+                rows.append((label, kind, ours, theirs, ours_cpu, theirs_cpu))
     spawn = timed(lambda: subprocess.run(['true'], check=True), a.runs)
-    load_avg = os.getloadavg()[0]
+    load_avg = os.getloadavg()
     print(f'{a.trial.name}: {n} samples at {fs:.1f} Hz; median (min) of {a.runs} interleaved runs after one warm-up; '
           f'starting a do-nothing process (`true`) from this script takes {1e3 * med(spawn):.1f} ms (included in our '
-          f'times); 1-minute load average {load_avg:.1f} on {os.cpu_count()} CPUs\n')
-    print('| mode | twistcoach orientation, whole process: wall | its CPU time (all threads) '
-          '| vqf.VQF(Ts).updateBatch alone: wall | its CPU time | wall ratio (theirs / ours) |')
-    print('|---|---|---|---|---|---|')
-    for label, om, omin, tm, tmin, oc, tc in rows:
-        print(f'| {label} | {1e3 * om:.1f} ms (min {1e3 * omin:.1f}) = {n / om / 1e6:.2f} M samples/s '
-              f'| {1e3 * oc:.1f} ms | {1e3 * tm:.1f} ms (min {1e3 * tmin:.1f}) = {n / tm / 1e6:.2f} M samples/s '
-              f'| {1e3 * tc:.1f} ms | {tm / om:.2f} |')
+          f'times); load average {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f} on {os.cpu_count()} CPUs\n')
+    print('| mode | input | twistcoach orientation, whole process: wall median (min) | its CPU time, all threads: '
+          'median (min) | vqf.VQF(Ts).updateBatch alone: wall median (min) | its CPU time | wall ratio theirs / ours: '
+          'medians (minima) |')
+    print('|---|---|---|---|---|---|---|')
+    for label, kind, ours, theirs, ours_cpu, theirs_cpu in rows:
+        om, omin, tm, tmin = med(ours), min(ours), med(theirs), min(theirs)
+        print(f'| {label} | {kind} | {1e3 * om:.1f} ms ({1e3 * omin:.1f}) '
+              f'| {1e3 * med(ours_cpu):.1f} ms ({1e3 * min(ours_cpu):.1f}) '
+              f'| {1e3 * tm:.1f} ms ({1e3 * tmin:.1f}) | {1e3 * med(theirs_cpu):.1f} ms '
+              f'| **{tm / om:.2f}** ({tmin / omin:.2f}) |')
     return 0
 
 

@@ -164,3 +164,100 @@ fn orientation_stream_as_input_is_refused_with_advice() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("raw IMU"));
 }
+
+/// A moving 9D recording of `rows` samples at 100 Hz, then `tail` samples at 80 Hz.
+fn moving_recording(rows: usize, tail: usize) -> String {
+    let mut text = String::from("# moving\nt,ax,ay,az,gx,gy,gz,mx,my,mz\n");
+    let mut t_s = 3.0;
+    for i in 0..rows + tail {
+        let a = i as f64 * 0.013;
+        text.push_str(&format!(
+            "{t_s:.4},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.3},{:.3},{:.3}\n",
+            a.sin() * 2.0,
+            a.cos(),
+            9.81 - a.sin(),
+            0.3 * (a * 1.7).sin(),
+            0.2 * a.cos(),
+            -0.1,
+            20.0 + a.cos(),
+            3.0,
+            -40.0 + a.sin()
+        ));
+        t_s += if i < rows { 0.01 } else { 0.0125 };
+    }
+    text
+}
+
+fn output_rows(path: &Path) -> Vec<String> {
+    let mut text = String::new();
+    if path.extension().is_some_and(|e| e == "gz") {
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()),
+            &mut text,
+        )
+        .unwrap();
+    } else {
+        text = std::fs::read_to_string(path).unwrap();
+    }
+    text.lines().map(str::to_string).collect()
+}
+
+/// The streaming command (blocks, threads, start-up window) gives the library's causal
+/// estimate, `.csv` and `.csv.gz` alike, over many blocks.
+#[test]
+fn streaming_output_equals_the_library_estimate() {
+    use twistcoach::orientation::{Settings, estimate_causal};
+    use twistcoach::stream::{Samples, read_stream};
+    let dir = tmp_dir("streaming");
+    let text = moving_recording(9000, 1000);
+    for (name, bytes) in [("m.csv", text.clone().into_bytes()), ("m.csv.gz", gz(text.as_bytes()))] {
+        let input = dir.join(name);
+        std::fs::write(&input, bytes).unwrap();
+        let stream = read_stream(&input).unwrap();
+        let Samples::Imu(samples) = &stream.samples else {
+            panic!()
+        };
+        for use_mag in [true, false] {
+            let out_path = dir.join("q.csv");
+            let extra: &[&str] = if use_mag { &[] } else { &["--no-mag"] };
+            let out = run_orientation(&input, &out_path, extra);
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+            let rows = output_rows(&out_path);
+            let expected = estimate_causal(
+                samples,
+                Settings {
+                    use_mag,
+                    ..Settings::default()
+                },
+            );
+            assert_eq!(rows.len(), expected.len() + 1);
+            for ((row, q), t) in rows[1..].iter().zip(&expected).zip(&stream.t_text) {
+                let f: Vec<&str> = row.split(',').collect();
+                assert_eq!(f[0], &**t);
+                let v: Vec<f64> = f[1..].iter().map(|x| x.parse().unwrap()).collect();
+                for (a, b) in v.iter().zip([q.w, q.x, q.y, q.z]) {
+                    assert!((a - b).abs() < 1e-9, "{name} {row}: {a} vs {b}");
+                }
+            }
+        }
+    }
+}
+
+/// Spec §6: without --offline the estimate at t uses only samples up to t. Rows after the
+/// start-up window (here a change of rate at row 9000 and 1000 more rows) change no
+/// earlier row of the output.
+#[test]
+fn later_samples_change_no_earlier_estimate() {
+    let dir = tmp_dir("causal");
+    let short = dir.join("short.csv");
+    let long = dir.join("long.csv");
+    std::fs::write(&short, moving_recording(9000, 0)).unwrap();
+    std::fs::write(&long, moving_recording(9000, 1000)).unwrap();
+    let (a, b) = (dir.join("a.csv"), dir.join("b.csv"));
+    assert_eq!(run_orientation(&short, &a, &[]).status.code(), Some(0));
+    assert_eq!(run_orientation(&long, &b, &[]).status.code(), Some(0));
+    let (a, b) = (output_rows(&a), output_rows(&b));
+    assert_eq!(a.len(), 9001);
+    assert_eq!(b.len(), 10_001);
+    assert_eq!(a[..], b[..a.len()]);
+}

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::Path;
 
 use twistcoach::frames::Quat;
-use twistcoach::orientation::{OrientationFilter, Settings, nominal_sample_time_s};
+use twistcoach::orientation::{OrientationFilter, Settings, startup_sample_time_s};
 use twistcoach::stream::{ImuSample, Samples, read_stream};
 
 /// Largest allowed angle between our quaternion and the reference one (the bound).
@@ -80,7 +80,7 @@ fn run(use_mag: bool) -> (Run, Vec<Expected>) {
     let (t_text, samples) = input();
     let exp = expected();
     assert_eq!(samples.len(), exp.len());
-    let dt = nominal_sample_time_s(samples.iter().map(|s| s.t_s));
+    let dt = startup_sample_time_s(samples.iter().map(|s| s.t_s));
     let mut filter = OrientationFilter::new(
         dt,
         Settings {

@@ -9,9 +9,10 @@ use crate::cli::OrientationArgs;
 use crate::error::{BadInput, Problem, Result};
 use crate::frames::Quat;
 use crate::orientation::{self, OrientationFilter, Settings};
+use crate::stream::csv::{BlockSummary, ImuBlock};
 use crate::stream::{self, Samples};
 
-/// Streams longer than this get a progress bar (when stderr is a terminal).
+/// A progress bar appears (when stderr is a terminal) once this many samples are done.
 const PROGRESS_MIN_SAMPLES: usize = 200_000;
 
 pub fn run(args: &OrientationArgs) -> Result<()> {
@@ -19,118 +20,106 @@ pub fn run(args: &OrientationArgs) -> Result<()> {
         use_mag: !args.no_mag,
         ..Settings::default()
     };
-    if !args.offline {
-        let bytes = stream::read_bytes(&args.imu_csv)?;
-        return match pipelined(&bytes, settings, &args.imu_csv, &args.output)? {
-            Pipelined::Done => Ok(()),
-            Pipelined::NotApplicable => {
-                let stream = stream::parse_stream(&args.imu_csv, &bytes)?;
-                run_on_stream(args, &stream, settings)
-            }
-        };
-    }
-    let stream = stream::read_stream(&args.imu_csv)?;
-    run_on_stream(args, &stream, settings)
-}
-
-/// The command on a stream that has been read and checked as a whole.
-fn run_on_stream(args: &OrientationArgs, stream: &stream::Stream, settings: Settings) -> Result<()> {
-    let Samples::Imu(samples) = &stream.samples else {
-        return Err(BadInput::file(
-            &args.imu_csv,
-            Problem::Other(
-                "this is an orientation stream (t,qw,qx,qy,qz); `orientation` needs a raw IMU stream \
-                 (t,ax,ay,az,gx,gy,gz[,mx,my,mz])"
-                    .into(),
-            ),
-        )
-        .into());
-    };
     if args.offline {
+        let stream = stream::read_stream(&args.imu_csv)?;
+        let Samples::Imu(samples) = &stream.samples else {
+            return Err(not_imu(&args.imu_csv).into());
+        };
         let quats = orientation::offline::estimate_offline(samples, settings);
         return stream::write_orientation_csv(&args.output, &stream.t_text, &quats);
     }
-    causal_to_csv(samples, &stream.t_text, settings, &args.imu_csv, &args.output)
+    streaming(settings, &args.imu_csv, &args.output)
 }
 
-/// Bytes of input per block handed from the strict parser to the filter.
-const PARSE_BLOCK_BYTES: usize = 1 << 16;
-
-enum Pipelined {
-    Done,
-    /// Not a raw IMU stream the quick time scan understands (an orientation stream, a
-    /// stream with an unparsable time, …): run the plain path, which reports the problem.
-    NotApplicable,
+fn not_imu(path: &Path) -> BadInput {
+    BadInput::file(
+        path,
+        Problem::Other(
+            "this is an orientation stream (t,qw,qx,qy,qz); `orientation` needs a raw IMU stream \
+             (t,ax,ay,az,gx,gy,gz[,mx,my,mz])"
+                .into(),
+        ),
+    )
 }
+
+/// Bytes per chunk read (or gunzipped) and handed to the strict parser, which parses
+/// and hands on the rows of each chunk.
+const READ_CHUNK_BYTES: usize = 1 << 16;
 
 /// Messages to the writer thread.
 enum ToWriter {
-    /// The next quaternions, in row order.
-    Rows(Vec<Quat>),
+    /// The next rows (for their time texts) and their quaternions, in row order.
+    Rows(ImuBlock, Vec<Quat>),
     /// The whole input passed the strict parse: create the output and write.
     InputValid,
 }
 
-/// The causal filter as a pipeline over both cores, with the result of the plain path
-/// (strict parse of the whole file, then filter, then write) to the bit:
+/// The causal filter as a pipeline of four threads, with the result of reading, strictly
+/// parsing the whole file, then filtering, then writing:
 ///
-/// 1. A quick scan of the rows' times (`csv::scan_imu_times`) gives the nominal sample
-///    time, which the filter needs before its first sample.
-/// 2. Meanwhile a second thread parses strictly, block by block, and hands each block's
-///    samples to the filter (this thread) as soon as it is parsed.
-/// 3. A third thread formats the filtered rows. It creates the output file only once the
-///    strict parse has accepted the whole file and found exactly the scanned times (so the
-///    nominal sample time is the plain path's); an invalid input leaves no output, as before.
-///
-/// If the strict parse finds the same rows but the times differ from the scan (they cannot
-/// on a valid file, as both split lines the same way), the result is `NotApplicable`.
-fn pipelined(bytes: &[u8], settings: Settings, input: &Path, output: &Path) -> Result<Pipelined> {
-    use std::sync::OnceLock;
+/// 1. a reader reads the file, gunzipping a `.gz` one, in chunks (`stream::read_chunks`);
+/// 2. a parser parses them strictly as they come and hands on the rows of each block
+///    (`csv::parse_imu_in_blocks`, errors and their precedence those of `parse_stream`);
+/// 3. this thread filters the rows as they come, once the start-up window that gives the
+///    nominal sample time has arrived (`orientation::startup_sample_time_s`: the first 257
+///    rows, the first block);
+/// 4. a writer formats the filtered rows, and creates and writes the output only once the
+///    parser has accepted the whole input: an invalid input leaves no output file.
+fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
     use std::sync::mpsc;
-    let scan_cell: OnceLock<Option<stream::csv::TimeScan>> = OnceLock::new();
-    let outcome = std::thread::scope(|scope| -> Result<Pipelined> {
-        let (sample_tx, sample_rx) = mpsc::channel::<Vec<stream::ImuSample>>();
+    let window_rows = orientation::STARTUP_WINDOW_INTERVALS + 1;
+    std::thread::scope(|scope| -> Result<()> {
+        let (chunk_tx, chunk_rx) = mpsc::sync_channel::<std::result::Result<Vec<u8>, BadInput>>(16);
+        let (block_tx, block_rx) = mpsc::channel::<ImuBlock>();
         let (writer_tx, writer_rx) = mpsc::channel::<ToWriter>();
         let valid_tx = writer_tx.clone();
-        let scan_cell = &scan_cell;
-        let parsing = scope.spawn(move || -> std::result::Result<bool, BadInput> {
-            let mut t_s = Vec::new();
-            let summary = stream::csv::parse_imu_in_blocks(input, bytes, PARSE_BLOCK_BYTES, |samples| {
-                t_s.extend(samples.iter().map(|s| s.t_s));
-                let _ = sample_tx.send(samples);
+        scope.spawn(move || stream::read_chunks(input, READ_CHUNK_BYTES, |chunk| chunk_tx.send(chunk).is_ok()));
+        let parsing = scope.spawn(move || -> std::result::Result<BlockSummary, BadInput> {
+            let summary = stream::csv::parse_imu_in_blocks(input, chunk_rx, |block| {
+                let _ = block_tx.send(block);
             })?;
-            drop(sample_tx);
-            let agrees = summary.imu
-                && scan_cell.wait().as_ref().is_some_and(|scan| {
-                    scan.t_s.len() == t_s.len() && scan.t_s.iter().zip(&t_s).all(|(a, b)| a.to_bits() == b.to_bits())
-                });
-            if agrees {
+            if summary.imu {
                 let _ = valid_tx.send(ToWriter::InputValid);
             }
-            Ok(agrees)
+            Ok(summary)
         });
-        let scan = scan_cell.get_or_init(|| stream::csv::scan_imu_times(bytes));
-        let Some(scan) = scan else {
-            drop(sample_rx);
-            drop(writer_tx);
-            // Any strict-parse error wins over the fallback, as in the plain path.
-            parsing.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
-            return Ok(Pipelined::NotApplicable);
-        };
-        let writing = scope.spawn(move || write_when_valid(writer_rx, &scan.t_text, output));
-        let bar = progress_bar(scan.t_s.len(), input);
-        let dt_s = orientation::nominal_sample_time_s(scan.t_s.iter().copied());
-        let mut filter = OrientationFilter::new(dt_s, settings);
+        let writing = scope.spawn(move || write_when_valid(writer_rx, output));
+
+        let mut filter: Option<OrientationFilter> = None;
+        let mut window: Vec<ImuBlock> = Vec::new();
+        let mut bar: Option<ProgressBar> = None;
         let mut done = 0;
-        for samples in sample_rx {
-            let quats: Vec<Quat> = samples.iter().map(|s| filter.update(s)).collect();
-            done += quats.len();
-            if writer_tx.send(ToWriter::Rows(quats)).is_err() {
-                break; // the writer failed; its error is returned below
+        let mut filter_blocks = |blocks: Vec<ImuBlock>, filter: &mut OrientationFilter| -> bool {
+            for block in blocks {
+                let quats: Vec<Quat> = block.samples.iter().map(|s| filter.update(s)).collect();
+                done += quats.len();
+                if writer_tx.send(ToWriter::Rows(block, quats)).is_err() {
+                    return false; // the writer failed; its error is returned below
+                }
+            }
+            if done >= PROGRESS_MIN_SAMPLES && bar.is_none() {
+                bar = progress_bar(input);
             }
             if let Some(b) = &bar {
                 b.set_position(done as u64);
             }
+            true
+        };
+        for block in &block_rx {
+            window.push(block);
+            if filter.is_none() && window.iter().map(|b| b.samples.len()).sum::<usize>() < window_rows {
+                continue;
+            }
+            let f = filter.get_or_insert_with(|| start_filter(&window, settings));
+            if !filter_blocks(std::mem::take(&mut window), f) {
+                break;
+            }
+        }
+        drop(block_rx);
+        if !window.is_empty() {
+            // A stream shorter than the start-up window.
+            let mut f = start_filter(&window, settings);
+            filter_blocks(std::mem::take(&mut window), &mut f);
         }
         drop(writer_tx);
         if let Some(b) = &bar {
@@ -138,34 +127,29 @@ fn pipelined(bytes: &[u8], settings: Settings, input: &Path, output: &Path) -> R
         }
         let parsed = parsing.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         let written = writing.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        let agrees = parsed?;
-        let wrote = written?;
-        Ok(if agrees && wrote {
-            Pipelined::Done
-        } else {
-            Pipelined::NotApplicable
-        })
-    })?;
-    Ok(outcome)
+        // An invalid input wins over a failed output, as when the input was read first.
+        if !parsed?.imu {
+            return Err(not_imu(input).into());
+        }
+        written
+    })
 }
 
-/// The writer thread of [`pipelined`]: formats rows as they come, and creates and writes
-/// the output only after `InputValid`. Returns whether it wrote the output.
-fn write_when_valid(rx: std::sync::mpsc::Receiver<ToWriter>, t_text: &[&[u8]], output: &Path) -> Result<bool> {
+/// The causal filter for a stream whose first rows (at least the start-up window, or the
+/// whole stream) are in `window`.
+fn start_filter(window: &[ImuBlock], settings: Settings) -> OrientationFilter {
+    let t_s = window.iter().flat_map(|b| b.samples.iter().map(|s| s.t_s));
+    OrientationFilter::new(orientation::startup_sample_time_s(t_s), settings)
+}
+
+/// The writer thread of [`streaming`]: formats rows as they come, and creates and writes
+/// the output only after `InputValid`.
+fn write_when_valid(rx: std::sync::mpsc::Receiver<ToWriter>, output: &Path) -> Result<()> {
     let mut pending = Vec::new();
     let mut writer: Option<stream::OrientationCsvWriter> = None;
-    let mut done = 0;
     for msg in rx {
         match msg {
-            ToWriter::Rows(quats) => {
-                // More rows than scanned times: the input is not what the scan saw and the
-                // result will be discarded (never written: `InputValid` needs equal counts).
-                let Some(times) = t_text.get(done..done + quats.len()) else {
-                    continue;
-                };
-                stream::format_orientation_rows(&mut pending, times, &quats);
-                done += quats.len();
-            }
+            ToWriter::Rows(block, quats) => stream::format_orientation_rows(&mut pending, &block.time_texts(), &quats),
             ToWriter::InputValid => writer = Some(stream::OrientationCsvWriter::create(output)?),
         }
         if let Some(w) = &mut writer {
@@ -174,62 +158,17 @@ fn write_when_valid(rx: std::sync::mpsc::Receiver<ToWriter>, t_text: &[&[u8]], o
         }
     }
     match writer {
-        Some(w) if done == t_text.len() => {
-            w.finish()?;
-            Ok(true)
-        }
-        _ => Ok(false),
+        Some(w) => w.finish(),
+        None => Ok(()), // the input was invalid: the parser's error is returned
     }
 }
 
-/// Rows handed from the filter to the writer thread at a time.
-const WRITE_CHUNK_SAMPLES: usize = 4096;
-
-/// Run the causal filter in this thread while a second one formats and writes the rows it
-/// has finished, so that writing overlaps filtering when a second core is free.
-fn causal_to_csv(
-    samples: &[stream::ImuSample],
-    t_text: &[Box<str>],
-    settings: Settings,
-    input: &Path,
-    output: &Path,
-) -> Result<()> {
-    let bar = progress_bar(samples.len(), input);
-    let dt_s = orientation::nominal_sample_time_s(samples.iter().map(|s| s.t_s));
-    let mut filter = OrientationFilter::new(dt_s, settings);
-    let mut writer = stream::OrientationCsvWriter::create(output)?;
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Quat>)>(16);
-        let writing = scope.spawn(move || -> Result<()> {
-            for (start, quats) in rx {
-                writer.write_rows(&t_text[start..start + quats.len()], &quats)?;
-            }
-            writer.finish()
-        });
-        let mut start = 0;
-        for chunk in samples.chunks(WRITE_CHUNK_SAMPLES) {
-            let quats: Vec<Quat> = chunk.iter().map(|s| filter.update(s)).collect();
-            if tx.send((start, quats)).is_err() {
-                break; // the writer failed; its error is returned below
-            }
-            start += chunk.len();
-            if let Some(b) = &bar {
-                b.set_position(start as u64);
-            }
-        }
-        drop(tx);
-        if let Some(b) = &bar {
-            b.finish_and_clear();
-        }
-        writing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
-fn progress_bar(samples: usize, path: &Path) -> Option<ProgressBar> {
-    (samples >= PROGRESS_MIN_SAMPLES && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(samples as u64);
+/// A progress bar on a terminal: the length of a stream is not known before its end.
+fn progress_bar(path: &Path) -> Option<ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::no_length();
         bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} samples ({eta})")
+            ProgressStyle::with_template("{msg} {pos} samples ({per_sec})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(format!("{}", path.display()));

@@ -138,83 +138,58 @@ pub struct BlockSummary {
     pub imu: bool,
 }
 
-/// Strictly parse a whole stream held in memory, block by block (`block_bytes`, cut at line
-/// breaks), handing the IMU samples of each block to `emit` as soon as that block is parsed,
-/// so that a consumer in another thread can start before the whole file is checked. Checks
-/// and errors are exactly those of [`parse_stream`]; once a problem has been seen no more
-/// samples are emitted. The samples and times are not kept: the caller has them.
-pub fn parse_imu_in_blocks(
+/// The rows of one block of a raw IMU stream, as [`parse_imu_in_blocks`] hands them out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImuBlock {
+    pub samples: Vec<ImuSample>,
+    /// Each row's time text exactly as read, concatenated: row `i`'s is
+    /// `t_text[t_end[i - 1]..t_end[i]]` (from 0 for the first row); see [`ImuBlock::time_text`].
+    pub t_text: Vec<u8>,
+    pub t_end: Vec<usize>,
+}
+
+impl ImuBlock {
+    /// Row `i`'s time text, exactly as read.
+    pub fn time_text(&self, i: usize) -> &[u8] {
+        let from = if i == 0 { 0 } else { self.t_end[i - 1] };
+        &self.t_text[from..self.t_end[i]]
+    }
+
+    /// Every row's time text, in order.
+    pub fn time_texts(&self) -> Vec<&[u8]> {
+        (0..self.t_end.len()).map(|i| self.time_text(i)).collect()
+    }
+}
+
+/// Strictly parse a stream that arrives in chunks of bytes (cut anywhere, such as the
+/// output of a decompressor), handing the IMU samples and time texts of each block of whole
+/// lines to `emit` as soon as that block is parsed, so that a consumer in another thread
+/// can start long before the whole file is read and checked. Checks and errors, and their
+/// precedence, are exactly those of [`parse_stream`] over the concatenated chunks (an `Err`
+/// chunk is the result, as in [`parse_chunks`]); once a problem has been seen no more rows
+/// are emitted, so a consumer must wait for the `Ok` before using what it was given.
+pub fn parse_imu_in_blocks<C: AsRef<[u8]>>(
     path: &Path,
-    bytes: &[u8],
-    block_bytes: usize,
-    mut emit: impl FnMut(Vec<ImuSample>),
+    chunks: impl IntoIterator<Item = Result<C, BadInput>>,
+    mut emit: impl FnMut(ImuBlock),
 ) -> Result<BlockSummary, BadInput> {
     let mut parser = LineParser::new(path);
-    parser.keep_t_text = false;
-    let chunks = bytes.chunks(block_bytes.max(1)).map(Ok);
+    parser.packed_t_text = true;
     let parser = parse_chunks_with(parser, chunks, |blocks| {
         let clean = blocks.utf8_error_line.is_none() && blocks.nul_line.is_none() && blocks.line_error.is_none();
         if clean && !blocks.parser.imu.is_empty() {
-            emit(std::mem::take(&mut blocks.parser.imu));
+            let p = &mut blocks.parser;
+            emit(ImuBlock {
+                samples: std::mem::take(&mut p.imu),
+                t_text: std::mem::take(&mut p.t_packed),
+                t_end: std::mem::take(&mut p.t_end),
+            });
         }
     })?;
     let rows = parser.rows;
     let imu = !matches!(parser.layout, Some(Layout::Orientation));
     parser.finish()?;
     Ok(BlockSummary { rows, imu })
-}
-
-/// The rows of a raw IMU stream as found by a quick look that checks nothing but the
-/// header: each row's time text (the bytes before its first comma) and value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimeScan<'a> {
-    pub t_text: Vec<&'a [u8]>,
-    pub t_s: Vec<f64>,
-}
-
-/// A fast first pass over a raw IMU stream held in memory, so that the filter's nominal
-/// sample time is known before the strict parse has finished. It splits lines as
-/// [`parse_stream`] does; `None` when the header is not a raw IMU header or a row's time
-/// does not parse. It does not validate: whoever uses it must check the strict parse and
-/// compare the times (on a stream that passes the strict parse, both find the same rows,
-/// since this pass skips only lines of ASCII white space, which are blank to both).
-pub fn scan_imu_times(bytes: &[u8]) -> Option<TimeScan<'_>> {
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    let mut rest = Some(bytes);
-    let mut lines = std::iter::from_fn(move || {
-        let r = rest?;
-        let line = match memchr::memchr(b'\n', r) {
-            Some(i) => {
-                rest = Some(&r[i + 1..]);
-                &r[..i]
-            }
-            None => {
-                rest = None;
-                r
-            }
-        };
-        Some(line.strip_suffix(b"\r").unwrap_or(line))
-    });
-    let blank = |l: &[u8]| l.iter().all(u8::is_ascii_whitespace);
-    let header = lines.find(|l| !blank(l) && !l.starts_with(b"#"))?;
-    let header = std::str::from_utf8(header).ok()?;
-    if !matches!(Layout::from_header(header), Some(Layout::Imu6 | Layout::Imu9)) {
-        return None;
-    }
-    let guess_rows = bytes.len() / 64;
-    let mut scan = TimeScan {
-        t_text: Vec::with_capacity(guess_rows),
-        t_s: Vec::with_capacity(guess_rows),
-    };
-    for line in lines {
-        if blank(line) {
-            continue;
-        }
-        let t = memchr::memchr(b',', line).map_or(line, |i| &line[..i]);
-        scan.t_s.push(parse_f64_bytes(t).ok()?);
-        scan.t_text.push(t);
-    }
-    Some(scan)
 }
 
 /// The block logic of [`parse_chunks`], calling `after_block` after each block of whole
@@ -241,7 +216,7 @@ fn parse_chunks_with<'p, C: AsRef<[u8]>>(
         let chunk = chunk.as_ref();
         any_bytes |= !chunk.is_empty();
         // Complete lines end at the last '\n'; the rest waits for the next chunk.
-        let Some(cut) = chunk.iter().rposition(|&b| b == b'\n') else {
+        let Some(cut) = memchr::memrchr(b'\n', chunk) else {
             pending.extend_from_slice(chunk);
             continue;
         };
@@ -299,7 +274,7 @@ impl Blocks<'_> {
             }
         };
         if self.nul_line.is_none()
-            && let Some(at) = text.find('\0')
+            && let Some(at) = memchr::memchr(0, block)
         {
             self.nul_line = Some(self.lines_before + line_of_offset(block, at));
         }
@@ -337,9 +312,11 @@ struct LineParser<'p> {
     orient: Vec<OrientationSample>,
     fields: [f64; 10],
     previous_t: f64,
-    /// Collect each row's time text (`false` when the caller already has it, see
-    /// [`parse_imu_in_blocks`]).
-    keep_t_text: bool,
+    /// Collect the rows' time texts packed into `t_packed`/`t_end` (for
+    /// [`parse_imu_in_blocks`]) rather than one `Box<str>` each in `t_text`.
+    packed_t_text: bool,
+    t_packed: Vec<u8>,
+    t_end: Vec<usize>,
     rows: usize,
 }
 
@@ -353,7 +330,9 @@ impl<'p> LineParser<'p> {
             orient: Vec::new(),
             fields: [0.0; 10],
             previous_t: f64::NEG_INFINITY,
-            keep_t_text: true,
+            packed_t_text: false,
+            t_packed: Vec::new(),
+            t_end: Vec::new(),
             rows: 0,
         }
     }
@@ -388,41 +367,49 @@ impl<'p> LineParser<'p> {
         let columns = layout.columns();
         let n_cols = columns.len();
         let fields = &mut self.fields;
-        let mut count = 0;
-        let mut t_str = "";
-        for (k, field) in split_bytewise(line, b',').enumerate() {
-            count += 1;
-            if k >= n_cols {
-                continue;
-            }
-            let value: f64 = match parse_f64(field) {
-                Ok(v) => v,
-                Err(_) => {
-                    // Count the fields first: a short last line is "truncated", not "not a number".
-                    let found = split_bytewise(line, b',').count();
-                    if found != n_cols {
-                        return Err(field_count_error(path, line_no, found, n_cols, maybe_truncated));
+        // The common row, plain decimals only, in one pass; anything else (and every
+        // error) takes the general path, which gives the same values for such rows.
+        let t_str = match plain_row(line.as_bytes(), &mut fields[..n_cols]) {
+            Some(t_len) => &line[..t_len],
+            None => {
+                let mut count = 0;
+                let mut t_str = "";
+                for (k, field) in split_bytewise(line, b',').enumerate() {
+                    count += 1;
+                    if k >= n_cols {
+                        continue;
                     }
-                    return Err(bad_line(Problem::NotNumeric {
-                        column: columns[k].into(),
-                        value: truncate_for_message(field),
-                    }));
+                    let value: f64 = match parse_f64(field) {
+                        Ok(v) => v,
+                        Err(_) => {
+                            // Count the fields first: a short last line is "truncated", not "not a number".
+                            let found = split_bytewise(line, b',').count();
+                            if found != n_cols {
+                                return Err(field_count_error(path, line_no, found, n_cols, maybe_truncated));
+                            }
+                            return Err(bad_line(Problem::NotNumeric {
+                                column: columns[k].into(),
+                                value: truncate_for_message(field),
+                            }));
+                        }
+                    };
+                    if !value.is_finite() {
+                        return Err(bad_line(Problem::NotFinite {
+                            column: columns[k].into(),
+                            value: truncate_for_message(field),
+                        }));
+                    }
+                    if k == 0 {
+                        t_str = field;
+                    }
+                    fields[k] = value;
                 }
-            };
-            if !value.is_finite() {
-                return Err(bad_line(Problem::NotFinite {
-                    column: columns[k].into(),
-                    value: truncate_for_message(field),
-                }));
+                if count != n_cols {
+                    return Err(field_count_error(path, line_no, count, n_cols, maybe_truncated));
+                }
+                t_str
             }
-            if k == 0 {
-                t_str = field;
-            }
-            fields[k] = value;
-        }
-        if count != n_cols {
-            return Err(field_count_error(path, line_no, count, n_cols, maybe_truncated));
-        }
+        };
         let t_s = fields[0];
         if t_s <= self.previous_t {
             return Err(bad_line(Problem::TimeNotIncreasing {
@@ -451,7 +438,10 @@ impl<'p> LineParser<'p> {
         }
         self.previous_t = t_s;
         self.rows += 1;
-        if self.keep_t_text {
+        if self.packed_t_text {
+            self.t_packed.extend_from_slice(t_str.as_bytes());
+            self.t_end.push(self.t_packed.len());
+        } else {
             self.t_text.push(t_str.into());
         }
         Ok(())
@@ -497,41 +487,48 @@ fn parse_f64_bytes(field: &[u8]) -> Result<f64, ()> {
 /// and goes through `fast-float2` (exponents, `+`, `1.`, `.5`, `inf`, long mantissas, …).
 #[inline]
 fn parse_plain_decimal(bytes: &[u8]) -> Option<f64> {
+    match plain_decimal_prefix(bytes) {
+        Some((v, len)) if len == bytes.len() => Some(v),
+        _ => None,
+    }
+}
+
+/// The value and length of the plain decimal ([`parse_plain_decimal`]) at the start of
+/// `bytes`, which must end there or at a byte that is neither a digit nor a `.` for the
+/// value to be that of the whole field; `None` if `bytes` does not start with one that
+/// the fast path takes (`1.` and `.5` are not taken).
+#[inline(always)]
+fn plain_decimal_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
     const POW10: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
         1e20, 1e21, 1e22,
     ];
-    let (negative, digits) = match bytes.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, bytes),
-    };
+    let negative = bytes.first() == Some(&b'-');
+    let mut i = usize::from(negative);
+    let int_start = i;
     let mut m: u64 = 0;
-    let mut i = 0;
-    while let Some(&d) = digits.get(i)
+    while let Some(&d) = bytes.get(i)
         && d.is_ascii_digit()
     {
         m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
         i += 1;
     }
-    let integer_digits = i;
+    let integer_digits = i - int_start;
     if integer_digits == 0 {
         return None;
     }
     let mut decimals = 0;
-    if i < digits.len() {
-        if digits[i] != b'.' {
-            return None;
-        }
+    if bytes.get(i) == Some(&b'.') {
         i += 1;
         let first = i;
-        while let Some(&d) = digits.get(i)
+        while let Some(&d) = bytes.get(i)
             && d.is_ascii_digit()
         {
             m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
             i += 1;
         }
         decimals = i - first;
-        if decimals == 0 || i != digits.len() {
+        if decimals == 0 {
             return None;
         }
     }
@@ -540,7 +537,31 @@ fn parse_plain_decimal(bytes: &[u8]) -> Option<f64> {
         return None;
     }
     let v = m as f64 / POW10[decimals];
-    Some(if negative { -v } else { v })
+    Some((if negative { -v } else { v }, i))
+}
+
+/// A row of exactly `fields.len()` comma-separated plain decimals
+/// ([`parse_plain_decimal`]), parsed in one pass into `fields`; returns the length of the
+/// first field (the time text). `None` for any other row, which then takes the general
+/// path: for the rows accepted here, that path gives the same values bit for bit
+/// (`plain_row_agrees_with_the_general_path`).
+#[inline]
+fn plain_row(line: &[u8], fields: &mut [f64]) -> Option<usize> {
+    let n = fields.len();
+    let mut rest = line;
+    let mut t_len = 0;
+    for (k, field) in fields.iter_mut().enumerate() {
+        let (v, len) = plain_decimal_prefix(rest)?;
+        *field = v;
+        if k == 0 {
+            t_len = len;
+        }
+        rest = &rest[len..];
+        if k + 1 < n {
+            rest = rest.strip_prefix(b",")?;
+        }
+    }
+    rest.is_empty().then_some(t_len)
 }
 
 /// `text.split(sep)` for an ASCII separator, as a plain byte scan: `split` with a `char`
@@ -550,7 +571,7 @@ fn split_bytewise(text: &str, sep: u8) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let r = rest?;
-        match r.as_bytes().iter().position(|&b| b == sep) {
+        match memchr::memchr(sep, r.as_bytes()) {
             Some(i) => {
                 rest = Some(&r[i + 1..]);
                 Some(&r[..i])
@@ -878,11 +899,11 @@ mod tests {
                 }
             }
 
-            /// The pipelined path of `orientation`: the block parser reports what
-            /// `parse_stream` reports and emits its samples in order, and on a stream that
-            /// passes, the quick time scan finds exactly its rows and time texts.
+            /// The streaming path of `orientation`: for any cuts, the block parser reports
+            /// what `parse_stream` reports, and emits exactly its samples and time texts, in
+            /// order.
             #[test]
-            fn blocks_and_time_scan_equal_whole(
+            fn blocks_equal_whole(
                 body in proptest::collection::vec(
                     prop_oneof![
                         Just("0.01,0.1,0,9.8,0.1,0,0,1,2,3".to_string()),
@@ -894,37 +915,79 @@ mod tests {
                     0..12,
                 ),
                 header in prop_oneof![Just("t,ax,ay,az,gx,gy,gz,mx,my,mz"), Just("t,qw,qx,qy,qz"), Just("\u{feff}# c\r\n \r\nt,ax,ay,az,gx,gy,gz")],
+                raw_tail in proptest::collection::vec(any::<u8>(), 0..4),
                 final_newline in any::<bool>(),
-                block_bytes in 1usize..300,
+                cuts in proptest::collection::vec(0usize..400, 0..6),
             ) {
-                let mut text = format!("{header}\n{}", body.join("\n"));
+                let mut bytes = format!("{header}\n{}", body.join("\n")).into_bytes();
+                bytes.extend_from_slice(&raw_tail);
                 if final_newline {
-                    text.push('\n');
+                    bytes.push(b'\n');
                 }
-                let bytes = text.as_bytes();
-                let whole = parse_stream(Path::new("b.csv"), bytes);
+                let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+                cuts.sort_unstable();
+                let mut chunks: Vec<Result<&[u8], BadInput>> = Vec::new();
+                let mut from = 0;
+                for c in cuts.into_iter().chain([bytes.len()]) {
+                    chunks.push(Ok(&bytes[from..c]));
+                    from = c;
+                }
+                let whole = parse_stream(Path::new("b.csv"), &bytes);
                 let mut emitted = Vec::new();
-                let blocks = parse_imu_in_blocks(Path::new("b.csv"), bytes, block_bytes, |s| emitted.extend(s));
+                let mut times: Vec<Vec<u8>> = Vec::new();
+                let blocks = parse_imu_in_blocks(Path::new("b.csv"), chunks, |b| {
+                    times.extend(b.time_texts().into_iter().map(<[u8]>::to_vec));
+                    emitted.extend(b.samples);
+                });
                 match (&whole, blocks) {
                     (Ok(st), Ok(summary)) => {
                         prop_assert_eq!(summary.rows, st.len());
                         prop_assert_eq!(summary.imu, matches!(st.samples, Samples::Imu(_)));
                         if let Samples::Imu(samples) = &st.samples {
                             prop_assert_eq!(&emitted, samples);
+                            let strict: Vec<Vec<u8>> = st.t_text.iter().map(|t| t.as_bytes().to_vec()).collect();
+                            prop_assert_eq!(times, strict);
                         }
                     }
                     (Err(a), Err(b)) => prop_assert_eq!((&a.line, &a.problem), (&b.line, &b.problem)),
                     (a, b) => prop_assert!(false, "whole {:?} vs blocks {:?}", a.as_ref().map(|s| s.len()), b),
                 }
-                if let (Ok(st), Some(scan)) = (&whole, scan_imu_times(bytes)) {
-                    let t_s: Vec<f64> = match &st.samples {
-                        Samples::Imu(s) => s.iter().map(|s| s.t_s).collect(),
-                        Samples::Orientation(_) => unreachable!("the scan accepts only IMU headers"),
-                    };
-                    prop_assert_eq!(&scan.t_s, &t_s);
-                    let scanned: Vec<&[u8]> = scan.t_text.clone();
-                    let strict: Vec<&[u8]> = st.t_text.iter().map(|t| t.as_bytes()).collect();
-                    prop_assert_eq!(scanned, strict);
+            }
+
+            /// The one-pass row parser takes only rows that the general path reads the
+            /// same: exactly that many fields, each a number `str::parse` reads to the same
+            /// bits; and it takes the usual rows of plain decimals.
+            #[test]
+            fn plain_row_agrees_with_the_general_path(
+                fields in proptest::collection::vec(
+                    prop_oneof![
+                        (any::<i32>(), 0u32..1_000_000, 0usize..7)
+                            .prop_map(|(i, f, d)| if d == 0 { i.to_string() } else { format!("{i}.{:0d$}", f % 10u32.pow(d as u32)) }),
+                        "[-+0-9.eE,]{0,12}",
+                    ],
+                    0..12,
+                ),
+                n in 1usize..11,
+            ) {
+                let line = fields.join(",");
+                let mut values = [f64::NAN; 10];
+                let plain = fields.iter().all(|f| {
+                    let b = f.as_bytes();
+                    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+                    !f.is_empty() && f.bytes().all(|c| c.is_ascii_digit() || c == b'-' || c == b'.')
+                        && !f.ends_with('.') && !f[1..].contains('-') && !f.starts_with("-.") && !f.starts_with('.')
+                        && f.matches('.').count() <= 1 && (1..=15).contains(&digits)
+                });
+                match plain_row(line.as_bytes(), &mut values[..n]) {
+                    Some(t_len) => {
+                        let split: Vec<&str> = line.split(',').collect();
+                        prop_assert_eq!(split.len(), n);
+                        prop_assert_eq!(t_len, split[0].len());
+                        for (v, f) in values[..n].iter().zip(&split) {
+                            prop_assert_eq!(Some(v.to_bits()), f.parse::<f64>().ok().map(f64::to_bits), "{}", f);
+                        }
+                    }
+                    None => prop_assert!(!(plain && fields.len() == n), "{:?} refused", line),
                 }
             }
 

@@ -44,6 +44,61 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, BadInput> {
     Ok(out)
 }
 
+/// Read a file in chunks of `chunk_bytes` (the last one shorter), gunzipping a `.gz` path,
+/// and hand each chunk to `send`, which returns `false` to stop. A failure is sent as a
+/// last `Err` chunk, with the problem [`read_bytes`] reports (a missing or unreadable file,
+/// an empty `.gz` file, a corrupt gzip stream), so that a parser over the chunks
+/// (`csv::parse_imu_in_blocks`) gives what [`read_bytes`] then [`parse_stream`] would give.
+/// A `.gz` file is read whole (it is the smaller one) and decompressed chunk by chunk.
+pub fn read_chunks(path: &Path, chunk_bytes: usize, mut send: impl FnMut(Result<Vec<u8>, BadInput>) -> bool) {
+    let chunk_bytes = chunk_bytes.max(1);
+    let missing = |e: std::io::Error| BadInput::file(path, Problem::Missing(e.to_string()));
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            send(Err(missing(e)));
+            return;
+        }
+    };
+    let raw;
+    let mut source: Box<dyn Read + '_> = if is_gzip_path(path) {
+        let mut bytes = Vec::new();
+        if let Err(e) = file.read_to_end(&mut bytes) {
+            send(Err(missing(e)));
+            return;
+        }
+        if bytes.is_empty() {
+            send(Err(BadInput::file(path, Problem::Empty)));
+            return;
+        }
+        raw = bytes;
+        Box::new(MultiGzDecoder::new(&raw[..]))
+    } else {
+        Box::new(file)
+    };
+    let gzip = is_gzip_path(path);
+    loop {
+        let mut chunk = Vec::with_capacity(chunk_bytes);
+        match (&mut source).take(chunk_bytes as u64).read_to_end(&mut chunk) {
+            Ok(0) => return,
+            Ok(_) => {
+                if !send(Ok(chunk)) {
+                    return; // the parser has stopped listening
+                }
+            }
+            Err(e) => {
+                let problem = if gzip {
+                    Problem::BadGzip(e.to_string())
+                } else {
+                    Problem::Missing(e.to_string())
+                };
+                send(Err(BadInput::file(path, problem)));
+                return;
+            }
+        }
+    }
+}
+
 /// Bytes per chunk handed from the decompressing thread to the parser.
 const GZIP_CHUNK_BYTES: usize = 1 << 18;
 
