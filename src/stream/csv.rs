@@ -365,20 +365,21 @@ impl<'p> LineParser<'p> {
                 })),
             };
         };
-        if line.trim().is_empty() {
-            return Ok(());
-        }
-        if line.starts_with('#') {
-            return Err(bad_line(Problem::CommentAfterHeader));
-        }
         let columns = layout.columns();
         let n_cols = columns.len();
         let fields = &mut self.fields;
-        // The common row, plain decimals only, in one pass; anything else (and every
-        // error) takes the general path, which gives the same values for such rows.
+        // The common row, plain decimals only, in one pass (it starts with a digit or '-', so
+        // it is neither blank nor a comment); anything else, and every error, takes the
+        // general path, which gives the same values for such rows.
         let t_str = match plain_row(line.as_bytes(), &mut fields[..n_cols]) {
             Some(t_len) => &line[..t_len],
             None => {
+                if line.trim().is_empty() {
+                    return Ok(());
+                }
+                if line.starts_with('#') {
+                    return Err(bad_line(Problem::CommentAfterHeader));
+                }
                 let mut count = 0;
                 let mut t_str = "";
                 for (k, field) in split_bytewise(line, b',').enumerate() {

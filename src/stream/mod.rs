@@ -352,7 +352,10 @@ fn push_quat_component(text: &mut Vec<u8>, v: f64, fallback: &mut zmij::Buffer) 
     if buf[len - 1] == b'.' {
         len -= 1;
     }
-    text.extend_from_slice(&buf[..len]);
+    // A fixed-size copy (no call to `memcpy`), then the unused tail is cut.
+    let at = text.len();
+    text.extend_from_slice(&buf);
+    text.truncate(at + len);
 }
 
 #[cfg(test)]
