@@ -11,7 +11,7 @@ Python is only an evaluation script here, never a runtime dependency of twistcoa
 Usage:
   python3 -m venv /work/.venv && /work/.venv/bin/pip install vqf numpy   # once
   cargo build --release
-  /work/.venv/bin/python scripts/speed_compare.py [--runs 15] [--inputs both|gz|plain]
+  /work/.venv/bin/python scripts/speed_compare.py [--runs 15] [--inputs both|gz|plain] [--callgrind]
       [--trial ../shared/data/broad/24_disturbed_tapping_A.imu.csv.gz] [--bin target/release/twistcoach]
 """
 import argparse
@@ -73,6 +73,16 @@ def run_process(cmd):
 
 
 
+def instructions(cmd, out_file):
+    """Instructions executed by `cmd`, all threads (valgrind --tool=callgrind's `summary:` line)."""
+    subprocess.run(['valgrind', '--tool=callgrind', f'--callgrind-out-file={out_file}', *cmd],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for line in Path(out_file).read_text().splitlines():
+        if line.startswith('summary:'):
+            return int(line.split()[1])
+    raise RuntimeError(f'no summary line in {out_file}')
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--trial', type=Path,
@@ -81,11 +91,15 @@ def main(argv=None):
     ap.add_argument('--runs', type=int, default=15)
     ap.add_argument('--inputs', choices=('both', 'gz', 'plain'), default='both',
                     help='time the .csv.gz trial, the same trial decompressed to a plain .csv, or both (default)')
+    ap.add_argument('--callgrind', action='store_true',
+                    help='also count the instructions of one run per mode and input (valgrind --tool=callgrind, '
+                         'all threads; independent of the machine load)')
     a = ap.parse_args(argv)
 
     fs, gyr, acc, mag = load(a.trial)
     n = len(gyr)
     rows = []
+    counts = []
     med = statistics.median
     with tempfile.TemporaryDirectory() as tmp:
         inputs = []
@@ -118,6 +132,8 @@ def main(argv=None):
                     theirs.append(time.perf_counter() - t0)
                     theirs_cpu.append(time.process_time() - c0)
                 rows.append((label, kind, ours, theirs, ours_cpu, theirs_cpu))
+                if a.callgrind:
+                    counts.append((label, kind, instructions(cmd, Path(tmp) / 'callgrind.out')))
     spawn = timed(lambda: subprocess.run(['true'], check=True), a.runs)
     load_avg = os.getloadavg()
     print(f'{a.trial.name}: {n} samples at {fs:.1f} Hz; median (min) of {a.runs} interleaved runs after one warm-up; '
@@ -133,6 +149,11 @@ def main(argv=None):
               f'| {1e3 * med(ours_cpu):.1f} ms ({1e3 * min(ours_cpu):.1f}) '
               f'| {1e3 * tm:.1f} ms ({1e3 * tmin:.1f}) | {1e3 * med(theirs_cpu):.1f} ms '
               f'| **{tm / om:.2f}** ({tmin / omin:.2f}) |')
+    if counts:
+        print('\n| mode | input | instructions, whole process, all threads (callgrind) |')
+        print('|---|---|---|')
+        for label, kind, n_instr in counts:
+            print(f'| {label} | {kind} | {n_instr / 1e6:.1f} M |')
     return 0
 
 

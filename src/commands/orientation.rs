@@ -145,16 +145,22 @@ fn start_filter(window: &[ImuBlock], settings: Settings) -> OrientationFilter {
 /// The writer thread of [`streaming`]: formats rows as they come, and creates and writes
 /// the output only after `InputValid`.
 fn write_when_valid(rx: std::sync::mpsc::Receiver<ToWriter>, output: &Path) -> Result<()> {
-    let mut pending = Vec::new();
+    // Formatted blocks waiting for `InputValid`, one buffer each (no copying as they grow).
+    let mut pending: Vec<Vec<u8>> = Vec::new();
     let mut writer: Option<stream::OrientationCsvWriter> = None;
     for msg in rx {
         match msg {
-            ToWriter::Rows(block, quats) => stream::format_orientation_rows(&mut pending, &block.time_texts(), &quats),
+            ToWriter::Rows(block, quats) => {
+                let mut text = Vec::new();
+                stream::format_orientation_rows(&mut text, &block.time_texts(), &quats);
+                pending.push(text);
+            }
             ToWriter::InputValid => writer = Some(stream::OrientationCsvWriter::create(output)?),
         }
         if let Some(w) = &mut writer {
-            w.write_formatted(&pending)?;
-            pending.clear();
+            for text in pending.drain(..) {
+                w.write_formatted(&text)?;
+            }
         }
     }
     match writer {

@@ -179,10 +179,12 @@ pub fn parse_imu_in_blocks<C: AsRef<[u8]>>(
         let clean = blocks.utf8_error_line.is_none() && blocks.nul_line.is_none() && blocks.line_error.is_none();
         if clean && !blocks.parser.imu.is_empty() {
             let p = &mut blocks.parser;
+            // The next block is about as long: no regrowing from empty.
+            let (rows, text) = (p.imu.capacity(), p.t_packed.capacity());
             emit(ImuBlock {
-                samples: std::mem::take(&mut p.imu),
-                t_text: std::mem::take(&mut p.t_packed),
-                t_end: std::mem::take(&mut p.t_end),
+                samples: std::mem::replace(&mut p.imu, Vec::with_capacity(rows)),
+                t_text: std::mem::replace(&mut p.t_packed, Vec::with_capacity(text)),
+                t_end: std::mem::replace(&mut p.t_end, Vec::with_capacity(rows)),
             });
         }
     })?;
@@ -220,12 +222,17 @@ fn parse_chunks_with<'p, C: AsRef<[u8]>>(
             pending.extend_from_slice(chunk);
             continue;
         };
-        if pending.is_empty() {
-            blocks.take(&chunk[..=cut], false);
-        } else {
-            pending.extend_from_slice(&chunk[..=cut]);
+        let mut whole_lines = &chunk[..=cut];
+        if !pending.is_empty() {
+            // Only the line cut by the chunk boundary is copied; the rest is taken in place.
+            let end = memchr::memchr(b'\n', whole_lines).unwrap_or(cut);
+            pending.extend_from_slice(&whole_lines[..=end]);
             blocks.take(&pending, false);
             pending.clear();
+            whole_lines = &whole_lines[end + 1..];
+        }
+        if !whole_lines.is_empty() {
+            blocks.take(whole_lines, false);
         }
         after_block(&mut blocks);
         pending.extend_from_slice(&chunk[cut + 1..]);
@@ -358,20 +365,21 @@ impl<'p> LineParser<'p> {
                 })),
             };
         };
-        if line.trim().is_empty() {
-            return Ok(());
-        }
-        if line.starts_with('#') {
-            return Err(bad_line(Problem::CommentAfterHeader));
-        }
         let columns = layout.columns();
         let n_cols = columns.len();
         let fields = &mut self.fields;
-        // The common row, plain decimals only, in one pass; anything else (and every
-        // error) takes the general path, which gives the same values for such rows.
+        // The common row, plain decimals only, in one pass (it starts with a digit or '-', so
+        // it is neither blank nor a comment); anything else, and every error, takes the
+        // general path, which gives the same values for such rows.
         let t_str = match plain_row(line.as_bytes(), &mut fields[..n_cols]) {
             Some(t_len) => &line[..t_len],
             None => {
+                if line.trim().is_empty() {
+                    return Ok(());
+                }
+                if line.starts_with('#') {
+                    return Err(bad_line(Problem::CommentAfterHeader));
+                }
                 let mut count = 0;
                 let mut t_str = "";
                 for (k, field) in split_bytewise(line, b',').enumerate() {
@@ -504,29 +512,17 @@ fn plain_decimal_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
         1e20, 1e21, 1e22,
     ];
     let negative = bytes.first() == Some(&b'-');
-    let mut i = usize::from(negative);
-    let int_start = i;
+    let int_start = usize::from(negative);
     let mut m: u64 = 0;
-    while let Some(&d) = bytes.get(i)
-        && d.is_ascii_digit()
-    {
-        m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-        i += 1;
-    }
+    let mut i = digits_at(bytes, int_start, &mut m);
     let integer_digits = i - int_start;
     if integer_digits == 0 {
         return None;
     }
     let mut decimals = 0;
     if bytes.get(i) == Some(&b'.') {
-        i += 1;
-        let first = i;
-        while let Some(&d) = bytes.get(i)
-            && d.is_ascii_digit()
-        {
-            m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            i += 1;
-        }
+        let first = i + 1;
+        i = digits_at(bytes, first, &mut m);
         decimals = i - first;
         if decimals == 0 {
             return None;
@@ -538,6 +534,20 @@ fn plain_decimal_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
     }
     let v = m as f64 / POW10[decimals];
     Some((if negative { -v } else { v }, i))
+}
+
+/// Append the ASCII digits of `bytes` from `i` on to `m` (`m = 10 m + digit`, wrapping:
+/// callers bound the count) and return the index after them. Byte by byte: an eight-bytes-
+/// at-a-time (SWAR) version was slower on BROAD's short fields (`docs/accuracy.md` §4.2).
+#[inline(always)]
+fn digits_at(bytes: &[u8], mut i: usize, m: &mut u64) -> usize {
+    while let Some(&d) = bytes.get(i)
+        && d.is_ascii_digit()
+    {
+        *m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        i += 1;
+    }
+    i
 }
 
 /// A row of exactly `fields.len()` comma-separated plain decimals

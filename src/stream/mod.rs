@@ -78,10 +78,27 @@ pub fn read_chunks(path: &Path, chunk_bytes: usize, mut send: impl FnMut(Result<
     };
     let gzip = is_gzip_path(path);
     loop {
-        let mut chunk = Vec::with_capacity(chunk_bytes);
-        match (&mut source).take(chunk_bytes as u64).read_to_end(&mut chunk) {
-            Ok(0) => return,
-            Ok(_) => {
+        // Filled by plain `read`s: `read_to_end` on the decoder zeroes its buffer again on
+        // each of its smaller reads.
+        let mut chunk = vec![0u8; chunk_bytes];
+        let mut filled = 0;
+        let result = loop {
+            match source.read(&mut chunk[filled..]) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    filled += n;
+                    if filled == chunk_bytes {
+                        break Ok(());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        chunk.truncate(filled);
+        match result {
+            Ok(()) if filled == 0 => return,
+            Ok(()) => {
                 if !send(Ok(chunk)) {
                     return; // the parser has stopped listening
                 }
@@ -210,8 +227,12 @@ impl OrientationCsvWriter {
 
     /// Write rows already formatted by [`format_orientation_rows`].
     pub fn write_formatted(&mut self, rows: &[u8]) -> Result<(), Error> {
-        self.text.extend_from_slice(rows);
-        self.write_pending()
+        self.write_pending()?; // the header, the first time
+        let written = match &mut self.sink {
+            Sink::Plain(f) => f.write_all(rows),
+            Sink::Gzip(g) => g.write_all(rows),
+        };
+        written.map_err(|source| self.output_error(source))
     }
 
     fn write_pending(&mut self) -> Result<(), Error> {
@@ -331,7 +352,10 @@ fn push_quat_component(text: &mut Vec<u8>, v: f64, fallback: &mut zmij::Buffer) 
     if buf[len - 1] == b'.' {
         len -= 1;
     }
-    text.extend_from_slice(&buf[..len]);
+    // A fixed-size copy (no call to `memcpy`), then the unused tail is cut.
+    let at = text.len();
+    text.extend_from_slice(&buf);
+    text.truncate(at + len);
 }
 
 #[cfg(test)]
