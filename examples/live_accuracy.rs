@@ -11,7 +11,10 @@ fn main() {
     let seeds: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10);
     let cases = accuracy::batch(seeds);
     let results = accuracy::run_cases(&cases);
-    println!("{} simulated sessions: seeds 1–{seeds} of every device kind and set-up\n", cases.len());
+    println!(
+        "{} simulated sessions: seeds 1–{seeds} of every device kind and set-up\n",
+        cases.len()
+    );
     print!("{}", accuracy::table(&results));
     println!(
         "\ncases where live misses a rep, finds an extra one, gets a side wrong, reads a peak > 5° off, or shows a side against the rep:"

@@ -100,6 +100,28 @@ impl Quat {
         }
     }
 
+    /// The same rotation on the same hemisphere as `other` (`q` and `−q` are one rotation).
+    pub fn same_hemisphere_as(self, other: Quat) -> Self {
+        if self.dot(other) < 0.0 {
+            Quat::new(-self.w, -self.x, -self.y, -self.z)
+        } else {
+            self
+        }
+    }
+
+    /// Normalised linear interpolation from `self` (f = 0) to `other` (f = 1), along the
+    /// shorter way.
+    pub fn nlerp(self, other: Quat, f: f64) -> Self {
+        let b = other.same_hemisphere_as(self);
+        Quat::new(
+            self.w + f * (b.w - self.w),
+            self.x + f * (b.x - self.x),
+            self.y + f * (b.y - self.y),
+            self.z + f * (b.z - self.z),
+        )
+        .normalized()
+    }
+
     pub fn to_array(self) -> [f64; 4] {
         [self.w, self.x, self.y, self.z]
     }

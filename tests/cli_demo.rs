@@ -1,5 +1,6 @@
-//! `twistcoach demo` (the README's first command): runs with zero set-up, prints live cues
-//! as a session would, and ends with the report next to the simulation's ground truth.
+//! `twistcoach demo` (the README's first command): runs with zero set-up, prints the live
+//! pipeline's cues as `live --plain` would, and ends with the report next to the
+//! simulation's ground truth.
 
 use std::process::Command;
 
@@ -16,16 +17,21 @@ fn demo(args: &[&str]) -> (bool, String) {
 fn demo_coaches_a_simulated_seated_session_and_finds_every_rep() {
     let (ok, text) = demo(&[]);
     assert!(ok, "{text}");
-    for cue in [
-        "calibrated: turn slowly",
-        "hold… breathe steadily",
-        "s to go",
-        "hold complete",
-        "rep: held",
+    // The live pipeline's `--plain` lines.
+    for line in [
+        "cue: stay still 2 s to calibrate",
+        "calibrated neutral from",
+        "cue: turn slowly left",
+        "cue: hold…",
+        "hold complete (",
+        "cue: return to centre",
+        "cue: now the other side: turn slowly ",
+        "rep left: held",
+        "rep right: held",
     ] {
-        assert!(text.contains(cue), "no `{cue}` in:\n{text}");
+        assert!(text.contains(line), "no `{line}` in:\n{text}");
     }
-    // The whole-recording report finds exactly the true reps.
+    // Live and the whole-recording report find exactly the true reps, on their sides.
     let line = text
         .lines()
         .find(|l| l.starts_with("Ground truth of the simulation"))
@@ -34,9 +40,9 @@ fn demo_coaches_a_simulated_seated_session_and_finds_every_rep() {
         .split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty())
         .collect();
-    assert_eq!(numbers.len(), 2, "{line}");
-    assert_eq!(numbers[0], numbers[1], "{line}");
-    assert!(!text.contains("missed"), "{text}");
+    assert_eq!(numbers.len(), 3, "{line}");
+    assert!(numbers.iter().all(|n| *n == numbers[0]), "{line}");
+    assert!(!text.contains("not found") && !text.contains("side!"), "{text}");
 }
 
 #[test]

@@ -389,6 +389,65 @@ fn live_events_come_in_order() {
     assert_eq!(kinds, vec!["turning", "holding", "returning", "neutral", "rep"]);
 }
 
+/// The live phase of a signal: (event, time, angle) in order, reps left out.
+fn live_phases(parts: &[Part]) -> Vec<(&'static str, f64, f64)> {
+    let sig = Signal::new(parts);
+    let mut state = State::new(Settings::default());
+    let mut events = Vec::new();
+    let mut out = Vec::new();
+    for s in sig.samples() {
+        state.update(s, &mut events);
+        for e in events.drain(..) {
+            let kind = match e {
+                Event::Neutral { .. } => "neutral",
+                Event::Turning { .. } => "turning",
+                Event::Holding { .. } => "holding",
+                Event::Returning { .. } => "returning",
+                Event::Rep(_) => continue,
+            };
+            out.push((kind, s.t_s, s.angle_deg));
+        }
+    }
+    out
+}
+
+/// A 2 s pause at 10° on the way to 40° is not a hold (below the 15° rep threshold): the
+/// live hold begins at 40°. A pause at 25° is a hold, and turning on from it to 50° is
+/// turning again, with a new hold at 50°.
+#[test]
+fn live_hold_waits_for_the_rep_threshold_and_turning_on_leaves_it() {
+    let below = live_phases(&[
+        Part::Stay(3.0),
+        Part::Turn(1.5, 10.0),
+        Part::Stay(2.0),
+        Part::Turn(2.0, 40.0),
+        Part::Stay(15.0),
+        Part::Turn(3.0, 0.0),
+        Part::Stay(4.0),
+    ]);
+    let kinds: Vec<&str> = below.iter().map(|e| e.0).collect();
+    assert_eq!(kinds, vec!["turning", "holding", "returning", "neutral"], "{below:?}");
+    assert!(below[1].2 > 38.0, "hold began at {:.1}°", below[1].2);
+
+    let deeper = live_phases(&[
+        Part::Stay(3.0),
+        Part::Turn(2.0, 25.0),
+        Part::Stay(4.0),
+        Part::Turn(2.0, 50.0),
+        Part::Stay(15.0),
+        Part::Turn(3.0, 0.0),
+        Part::Stay(4.0),
+    ]);
+    let kinds: Vec<&str> = deeper.iter().map(|e| e.0).collect();
+    assert_eq!(
+        kinds,
+        vec!["turning", "holding", "turning", "holding", "returning", "neutral"],
+        "{deeper:?}"
+    );
+    assert!((deeper[1].2 - 25.0).abs() < 2.0, "{deeper:?}");
+    assert!(deeper[3].2 > 48.0, "{deeper:?}");
+}
+
 #[test]
 fn returning_to_a_slightly_different_neutral_still_ends_the_rep() {
     let sig = Signal::new(&[

@@ -155,32 +155,9 @@ fn orientations(s: &SensorStream, config: &Config) -> (Vec<f64>, Vec<Quat>) {
     }
 }
 
-/// Normalised linear interpolation of quaternions at `t` (clamped to the ends).
-pub fn interp_quat(t_s: &[f64], q: &[Quat], t: f64) -> Quat {
-    let i = t_s.partition_point(|x| *x < t);
-    if i == 0 {
-        return q[0];
-    }
-    if i >= t_s.len() {
-        return q[q.len() - 1];
-    }
-    let (a, b) = (q[i - 1], q[i]);
-    let f = (t - t_s[i - 1]) / (t_s[i] - t_s[i - 1]);
-    let b = if a.dot(b) < 0.0 {
-        Quat::new(-b.w, -b.x, -b.y, -b.z)
-    } else {
-        b
-    };
-    Quat::new(
-        a.w + f * (b.w - a.w),
-        a.x + f * (b.x - a.x),
-        a.y + f * (b.y - a.y),
-        a.z + f * (b.z - a.z),
-    )
-    .normalized()
-}
-
-fn interp_scalar(t_s: &[f64], v: &[f64], t: f64) -> f64 {
+/// Linear interpolation of `v` (sampled at the increasing times `t_s`) at `t`, clamped to
+/// the ends; `lerp(a, b, f)` blends two neighbouring values.
+fn interp<T: Copy>(t_s: &[f64], v: &[T], t: f64, lerp: impl Fn(T, T, f64) -> T) -> T {
     let i = t_s.partition_point(|x| *x < t);
     if i == 0 {
         return v[0];
@@ -189,7 +166,16 @@ fn interp_scalar(t_s: &[f64], v: &[f64], t: f64) -> f64 {
         return v[v.len() - 1];
     }
     let f = (t - t_s[i - 1]) / (t_s[i] - t_s[i - 1]);
-    v[i - 1] + f * (v[i] - v[i - 1])
+    lerp(v[i - 1], v[i], f)
+}
+
+/// Normalised linear interpolation of quaternions at `t` (clamped to the ends).
+pub fn interp_quat(t_s: &[f64], q: &[Quat], t: f64) -> Quat {
+    interp(t_s, q, t, Quat::nlerp)
+}
+
+fn interp_scalar(t_s: &[f64], v: &[f64], t: f64) -> f64 {
+    interp(t_s, v, t, |a, b, f| a + f * (b - a))
 }
 
 /// Stillness signals of one stream at its own samples.

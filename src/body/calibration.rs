@@ -58,11 +58,7 @@ pub fn orientation_rate_dps(t_s: &[f64], q: &[Quat], span_s: f64, min_samples: u
     let mut aligned = Vec::with_capacity(n);
     let mut prev = q[0];
     for &x in q {
-        let x = if x.dot(prev) < 0.0 {
-            Quat::new(-x.w, -x.x, -x.y, -x.z)
-        } else {
-            x
-        };
+        let x = x.same_hemisphere_as(prev);
         aligned.push(x);
         prev = x;
     }

@@ -1,23 +1,27 @@
-//! `twistcoach demo`: zero set-up. Simulates a seated twist session, plays it through the
-//! pipeline as a live session would see it (causal orientation, calibration, the rep
-//! state machine, the coach's cues, printed at their session time), then prints the
-//! report of the whole recording next to the simulation's ground truth.
+//! `twistcoach demo`: zero set-up. A simulated seated session from two simulated
+//! peripherals (chest and pelvis, each sending its device's real notification bytes) goes
+//! through the live pipeline exactly as `twistcoach live --plain` would run it (decode,
+//! causal orientation, calibration, the rep state machine, the live cues), printed at their
+//! session time; then the report of the whole recording (as `analyze` of the recording
+//! gives it) next to the live report and the simulation's ground truth.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::analysis::live_drift::{self, LiveDrift};
-use crate::analysis::{self, Config, OrientationMode, SensorStream};
-use crate::body::mount::Mount;
 use crate::body::{Placement, Variation};
 use crate::cli::DemoArgs;
-use crate::error::{BadInput, Error, Problem, Result};
-use crate::session::coach::{self, Coach, CueKind};
-use crate::session::extract::{Event, State};
-use crate::session::report::Report;
-use crate::simulate::{self, Format};
+use crate::device::DeviceKind;
+use crate::error::{Error, Result};
+use crate::live::accuracy::{self, Case};
+use crate::session::report::{Report, Side};
+use crate::simulate::eval::match_reps;
+use crate::ui::side_word;
 
 use super::analyze::summary;
+
+/// The demo's sensors: raw 6-axis IMUs at 100 Hz (our open GATT profile), so the whole
+/// path runs, orientation filter included.
+const DEMO_KIND: DeviceKind = DeviceKind::OpenImu;
 
 fn stdout_error(source: std::io::Error) -> Error {
     Error::Output {
@@ -34,132 +38,98 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     if args.orientation {
         return super::demo_orientation::run();
     }
-    let variation = Variation::Seated;
-    let mut settings = simulate::Settings::new(
-        variation,
-        vec![Placement::Chest, Placement::Pelvis],
+    let case = Case::new(
+        Variation::Seated,
+        vec![(Placement::Chest, DEMO_KIND), (Placement::Pelvis, DEMO_KIND)],
         args.seed,
-        Format::Raw,
     );
-    settings.rate_hz = Some(100.0);
-    settings.with_mag = Some(false);
-    settings.reps = Some(4);
-    let session = simulate::simulate(&settings)
-        .map_err(|e| BadInput::file("<demo>", Problem::Other(format!("simulation failed: {e}"))))?;
-    let streams: Vec<SensorStream> = session
-        .parsed_streams()?
-        .into_iter()
-        .map(|(placement, stream)| SensorStream {
-            placement,
-            path: simulate::stream_file_name(placement).into(),
-            stream,
-            mount: Mount::default(),
-        })
-        .collect();
-
-    // As live: causal orientation; heading drift removed at the rests seen so far.
-    let mut live = Config::new(variation);
-    live.orientation = OrientationMode::Causal;
-    live.drift_correction = false;
-    let (_, signals) = analysis::analyze_detailed(&streams, &live)?;
-    let duration_s = signals.t_s.last().zip(signals.t_s.first()).map_or(0.0, |(b, a)| b - a);
-
     let mut out = std::io::stdout().lock();
-    let mut say =
-        |line: String| -> Result<()> { writeln!(out, "{line}").and_then(|_| out.flush()).map_err(stdout_error) };
-    say(format!(
-        "twistcoach demo: a simulated seated twist, {duration_s:.0} s, chest and pelvis sensors (raw IMU, 100 Hz, gyro bias and noise){}",
+    let mut say = |line: &str| -> std::io::Result<()> { writeln!(out, "{line}").and_then(|_| out.flush()) };
+    say(&format!(
+        "twistcoach demo: a simulated seated twist, {} reps, from two simulated `{}` sensors (chest and pelvis: raw 6-axis IMU, {:.0} Hz, gyro bias and noise) through the live pipeline{}",
+        case.reps,
+        DEMO_KIND.name(),
+        DEMO_KIND.info().default_rate_hz,
         if args.realtime { ", in real time" } else { "" }
-    ))?;
-    say("Sit tall and still to calibrate...".to_string())?;
-    let targets = live.protocol.targets(variation, live.caution);
-    let mut extractor = State::new(live.extract);
-    let mut coach = Coach::new(coach::Settings::new(variation, targets));
-    let mut drift = LiveDrift::new(live_drift::Settings::default());
-    let mut at_neutral = true;
-    let (mut events, mut cues) = (Vec::new(), Vec::new());
-    let t0 = signals.t_s.first().copied().unwrap_or(0.0);
+    ))
+    .map_err(stdout_error)?;
+    say("Sit tall and still to calibrate...").map_err(stdout_error)?;
     let wall0 = Instant::now();
-    for mut sample in signals.samples() {
-        events.clear();
-        cues.clear();
-        let whereabouts = if at_neutral {
-            live_drift::Whereabouts::Neutral
-        } else {
-            live_drift::Whereabouts::Away
-        };
-        sample.angle_deg = drift.update(sample.t_s, sample.angle_deg, whereabouts);
-        extractor.update(sample, &mut events);
-        for e in &events {
-            match e {
-                Event::Neutral { .. } => at_neutral = true,
-                Event::Turning { .. } => at_neutral = false,
-                _ => {}
+    let mut t0 = None;
+    let mut written = Ok(());
+    let result = accuracy::run_case_with(&case, |receive_s, events| {
+        if written.is_err() {
+            return;
+        }
+        let t0 = *t0.get_or_insert(receive_s);
+        if args.realtime {
+            let due = Duration::from_secs_f64((receive_s - t0).max(0.0));
+            std::thread::sleep(due.saturating_sub(wall0.elapsed()));
+        }
+        for e in events {
+            if let Some(line) = crate::ui::plain_line(e) {
+                written = say(&format!("  {line}"));
             }
         }
-        coach.update(&sample, &events, &mut cues);
-        for cue in &cues {
-            if args.realtime {
-                let due = Duration::from_secs_f64((cue.t_s - t0).max(0.0));
-                std::thread::sleep(due.saturating_sub(wall0.elapsed()));
-            }
-            let bell = if cue.kind == CueKind::HoldComplete {
-                " [bell]"
-            } else {
-                ""
-            };
-            say(format!("  [{:>6.1} s] {}{bell}", cue.t_s, cue.text))?;
-        }
-    }
-    events.clear();
-    extractor.finish(&mut events);
-    let (left, right) = coach.reps_per_side();
-    say(format!("Session over: {left} left and {right} right reps.\n"))?;
-
-    // The report of the whole recording (what `analyze` and the history keep).
-    let report = analysis::analyze(&streams, &Config::new(variation))?;
-    say("Report (whole recording):".to_string())?;
-    say(summary(&report))?;
-    say(truth_comparison(&report, session.report()))?;
-    say(
-        "Next: `twistcoach simulate --variation seated --out s1` writes a session like this to files;\n\
-         `twistcoach analyze --variation seated --sensor chest=s1/chest.csv.gz --json` analyses them."
-            .to_string(),
-    )?;
+    });
+    written.map_err(stdout_error)?;
+    let live = result
+        .live
+        .map_err(|e| Error::Failed(format!("the demo's live session gave no report: {e}")))?;
+    let whole = result
+        .offline
+        .map_err(|e| Error::Failed(format!("the demo's recording could not be analysed: {e}")))?;
+    let left = live.reps.iter().filter(|r| r.side == Side::Left).count();
+    let text = format!(
+        "Session over after {:.0} s: {left} left and {} right reps.\n\n\
+         Report of the whole recording (what `twistcoach analyze` of the recording gives and the history keeps):\n{}\n{}\n\
+         Next: `twistcoach live --variation seated --sensor chest=sim:witmotion` runs a live session with the full-screen view;\n\
+         `twistcoach simulate --variation seated --out s1` writes a session to files for `twistcoach analyze`.",
+        result.duration_s,
+        live.reps.len() - left,
+        summary(&whole),
+        truth_comparison(&result.truth, &live, &whole)
+    );
+    say(&text).map_err(stdout_error)?;
     Ok(())
 }
 
-/// How the report compares with the simulation's ground truth, rep by rep.
-fn truth_comparison(found: &Report, truth: &Report) -> String {
+/// The live and whole-recording reports against the simulation's ground truth, rep by
+/// rep (matched one to one by overlap, as the accuracy batches do).
+fn truth_comparison(truth: &Report, live: &Report, whole: &Report) -> String {
     use std::fmt::Write as _;
     let mut s = format!(
-        "Ground truth of the simulation: {} reps; the analysis found {}.\n",
+        "Ground truth of the simulation: {} reps; live found {}, the whole-recording analysis {}.\n",
         truth.reps.len(),
-        found.reps.len()
+        live.reps.len(),
+        whole.reps.len()
     );
-    for (i, t) in truth.reps.iter().enumerate() {
-        let matched = found
-            .reps
-            .iter()
-            .find(|f| f.side == t.side && f.start_s < t.end_s && t.start_s < f.end_s);
-        match matched {
-            Some(f) => {
-                let _ = writeln!(
-                    s,
-                    "  {:>2}. {:<5} true peak {:>5.1}° hold {:>5.1} s | measured {:>5.1}° {:>5.1} s | flags {}",
-                    i + 1,
-                    format!("{:?}", t.side).to_lowercase(),
-                    t.peak_deg,
-                    t.hold_s,
-                    f.peak_deg,
-                    f.hold_s,
-                    if f.flags == t.flags { "as true" } else { "differ" }
-                );
-            }
-            None => {
-                let _ = writeln!(s, "  {:>2}. missed (true start {:.1} s)", i + 1, t.start_s);
-            }
+    let live_m = match_reps(&truth.reps, &live.reps);
+    let whole_m = match_reps(&truth.reps, &whole.reps);
+    let cell = |found: &Report, m: &[(usize, usize)], i: usize| -> String {
+        match m.iter().find(|(t, _)| *t == i).map(|(_, j)| &found.reps[*j]) {
+            Some(f) if f.side == truth.reps[i].side => format!("{:>5.1}° {:>5.1} s", f.peak_deg, f.hold_s),
+            Some(f) => format!("{:<5} side!   ", side_word(f.side)),
+            None => "not found     ".to_string(),
         }
+    };
+    let _ = writeln!(s, "       side   true peak, hold | live           | whole recording");
+    for (i, t) in truth.reps.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  {:>2}.  {:<5}  {:>5.1}° {:>5.1} s | {} | {}",
+            i + 1,
+            side_word(t.side),
+            t.peak_deg,
+            t.hold_s,
+            cell(live, &live_m, i),
+            cell(whole, &whole_m, i)
+        );
+    }
+    let extra = |found: &Report, m: &[(usize, usize)]| found.reps.len() - m.len();
+    let (el, ew) = (extra(live, &live_m), extra(whole, &whole_m));
+    if el + ew > 0 {
+        let _ = writeln!(s, "  not in the truth: {el} live, {ew} whole recording");
     }
     s
 }

@@ -10,12 +10,13 @@ use crate::cli::LiveArgs;
 use crate::commands::scan::{ble_error, runtime};
 use crate::device::DeviceKind;
 use crate::error::{BadInput, Error, Problem, Result};
+use crate::live::recorder::{self, SessionRecorder};
 use crate::live::run::{SessionEnd, UiMode, run_session};
 use crate::live::{Pipeline, SensorSetup, Settings};
-use crate::record::{Metadata, Record, StreamInfo, WriterSettings, create_file};
+use crate::record::StreamInfo;
 use crate::session::protocol::{Caution, Protocol};
 use crate::source::ble::{self, BleSource, BleTarget};
-use crate::source::sim::{SimSession, SimSettings, SimSource, parse_outage};
+use crate::source::sim::{SimSession, SimSettings, parse_outage};
 use crate::source::{BackoffSettings, DeviceSpec, SensorSpec, Source, parse_sensor_spec};
 
 fn arg_error(what: &str, msg: String) -> Error {
@@ -188,19 +189,15 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     }
     let pipeline = Pipeline::new(setups, settings.clone()).map_err(|e| arg_error("--sensor", e.to_string()))?;
 
-    let mut writer = match &args.record {
+    let mut recorder = match &args.record {
         Some(path) => {
-            let meta = Metadata {
-                schema: crate::record::METADATA_SCHEMA.to_string(),
-                program_version: env!("CARGO_PKG_VERSION").to_string(),
-                started_utc: Some(jiff::Timestamp::now().to_string()),
-                variation: settings.variation,
+            let meta = recorder::metadata(
+                settings.variation,
+                settings.caution.map(|c| c.name()),
                 protocol_toml,
-                caution: settings.caution.map(|c| c.name().to_string()),
-                streams: infos,
-                extra: Default::default(),
-            };
-            Some(create_file(path, WriterSettings::default(), &meta)?)
+                infos,
+            );
+            Some(SessionRecorder::create(path, &meta, clock)?)
         }
         None => None,
     };
@@ -227,7 +224,7 @@ pub fn run(args: &LiveArgs) -> Result<()> {
             backoff: BackoffSettings::default(),
         });
         let speed = (args.sim_speed > 0.0).then_some(args.sim_speed);
-        sources.push(Box::new(SimSource::new(&sim, speed)));
+        sources.push(Box::new(sim.source(speed)));
     }
     if let Some(adapter) = adapter {
         let _guard = rt.enter();
@@ -257,8 +254,8 @@ pub fn run(args: &LiveArgs) -> Result<()> {
     } else {
         UiMode::Tui
     };
-    let (end, writer_back) = rt.block_on(run_session(sources, pipeline, writer.take(), ui, clock));
-    let (report, saved) = finish(end, writer_back, args.record.as_deref(), args.json, clock)?;
+    let (end, recorder) = rt.block_on(run_session(sources, pipeline, recorder.take(), ui));
+    let (report, saved) = finish(end, recorder, args.json)?;
     if !args.no_save {
         crate::commands::history::autosave(&args.db, &report, saved.as_deref(), "live");
     }
@@ -268,25 +265,17 @@ pub fn run(args: &LiveArgs) -> Result<()> {
 /// Close the recording, print the summary (or the JSON report).
 pub(crate) fn finish(
     end: SessionEnd,
-    writer: Option<crate::record::RecordWriter<std::fs::File>>,
-    record: Option<&Path>,
+    recorder: Option<SessionRecorder>,
     json: bool,
-    clock: Instant,
 ) -> Result<(crate::session::report::Report, Option<std::path::PathBuf>)> {
-    let now = clock.elapsed().as_secs_f64();
-    let mut saved = None;
-    if let Some(mut w) = writer {
-        if let Ok(r) = &end.report {
-            let json = serde_json::json!({"kind": "report", "report": r});
-            let _ = w.append(&Record::Event { receive_s: now, json }, now);
+    let saved = match recorder.map(|r| r.finish(end.report.as_ref().ok())) {
+        Some(Ok(path)) => Some(path),
+        Some(Err(e)) => {
+            eprintln!("twistcoach: warning: {e}; replay reads it up to the last complete record");
+            None
         }
-        match w.finish(now) {
-            Ok(_) => saved = record.map(Path::to_path_buf),
-            Err(e) => eprintln!(
-                "twistcoach: warning: the recording could not be closed ({e}); replay reads it up to the last complete record"
-            ),
-        }
-    }
+        None => None,
+    };
     let report = end
         .report
         .map_err(|e| Error::BadInput(BadInput::file("live session", Problem::Other(e.to_string()))))?;

@@ -3,7 +3,6 @@
 //! recorded events, so the report is the live session's.
 
 use std::path::Path;
-use std::time::Instant;
 
 use crate::body::mount::parse_mount_arg;
 use crate::cli::ReplayArgs;
@@ -15,7 +14,7 @@ use crate::live::run::{SessionEnd, UiMode, run_session};
 use crate::live::{Pipeline, SensorSetup, Settings, run_events};
 use crate::record::{Metadata, Recording, read_file};
 use crate::session::protocol::{Caution, Protocol};
-use crate::source::replay::{ReplaySource, recorded_events};
+use crate::source::replay::{recorded_events, source as replay_source};
 
 fn bad(path: &Path, msg: String) -> Error {
     BadInput::file(path, Problem::Other(msg)).into()
@@ -84,13 +83,12 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     if let Some(w) = rec.warning() {
         eprintln!("twistcoach: warning: {}: {w}", args.file.display());
     }
-    let clock = Instant::now();
     if args.json || args.fast {
         let (_, end) = replay_fast(&args.file, &rec)?;
         if !args.json {
             println!("replayed {} notifications", end.notifications);
         }
-        let (report, _) = finish(end, None, None, args.json, clock)?;
+        let (report, _) = finish(end, None, args.json)?;
         save(args, &report);
         return Ok(());
     }
@@ -102,14 +100,14 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     if !(speed.is_finite() && speed > 0.0) {
         return Err(bad(Path::new("--speed"), format!("{speed} is not a positive speed")));
     }
-    let source = ReplaySource::new(&rec, Some(speed));
+    let source = replay_source(&rec, Some(speed));
     let ui = if args.plain || !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         UiMode::Plain
     } else {
         UiMode::Tui
     };
-    let (end, _) = runtime()?.block_on(run_session(vec![Box::new(source)], pipeline, None, ui, clock));
-    let (report, _) = finish(end, None, None, false, clock)?;
+    let (end, _) = runtime()?.block_on(run_session(vec![Box::new(source)], pipeline, None, ui));
+    let (report, _) = finish(end, None, false)?;
     save(args, &report);
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::body::{Placement, Variation};
 use crate::device::DeviceKind;
 use crate::record::{self, Metadata, Record, Recording, StreamInfo};
 use crate::session::report::{Report, Side};
-use crate::simulate::eval::{Metrics, quantile};
+use crate::simulate::eval::{Metrics, par_map, quantile};
 use crate::source::sim::{Outage, SimSession, SimSettings};
 use crate::source::{BackoffSettings, SensorId};
 
@@ -274,26 +274,7 @@ fn metadata(case: &Case) -> Metadata {
 
 /// Run cases on all cores (at most 8 threads), in case order.
 pub fn run_cases(cases: &[Case]) -> Vec<CaseResult> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(c) = cases.get(i) else { break };
-                    let r = run_case(c);
-                    if let Ok(mut v) = results.lock() {
-                        v.push((i, r));
-                    }
-                }
-            });
-        }
-    });
-    let mut v = results.into_inner().unwrap_or_default();
-    v.sort_by_key(|(i, _)| *i);
-    v.into_iter().map(|(_, r)| r).collect()
+    par_map(cases, run_case)
 }
 
 /// The batch of docs/live.md: every device kind on the chest, seated and standing, and on

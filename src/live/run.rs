@@ -2,16 +2,14 @@
 //! all send one [`AppEvent`] enum down one channel; the loop feeds the pure
 //! [`Pipeline`], appends to the recording, and lets the UI render the snapshot.
 
-use std::fs::File;
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::recorder::SessionRecorder;
 use super::{LiveError, LiveEvent, Output, Pipeline};
-use crate::record::{Record, RecordWriter};
 use crate::session::report::Report;
-use crate::source::replay::event_json;
 use crate::source::{Source, SourceEvent};
 
 /// Everything the session loop reacts to.
@@ -82,19 +80,14 @@ fn spawn_key_reader(tx: mpsc::Sender<AppEvent>) {
     });
 }
 
-fn record_io(e: std::io::Error) -> String {
-    format!("the recording could not be written ({e}); the session goes on without it")
-}
-
-/// Run a session to its end. `writer` receives every event; `clock` is the wall-clock
-/// origin of the recording's flush schedule.
+/// Run a session to its end. `recorder` receives every event and what the pipeline made
+/// of it; it is handed back to be finished with the report.
 pub async fn run_session(
     sources: Vec<Box<dyn Source>>,
     mut pipeline: Pipeline,
-    mut writer: Option<RecordWriter<File>>,
+    mut recorder: Option<SessionRecorder>,
     ui: UiMode,
-    clock: Instant,
-) -> (SessionEnd, Option<RecordWriter<File>>) {
+) -> (SessionEnd, Option<SessionRecorder>) {
     let (tx, mut rx) = mpsc::channel::<AppEvent>(4096);
     let n_sources = sources.len();
     for mut s in sources {
@@ -146,72 +139,20 @@ pub async fn run_session(
     let mut notifications = 0u64;
     let mut stopped_by_user = false;
     let mut stdout = std::io::stdout();
-    let mut record_failed = false;
-    let wall = || clock.elapsed().as_secs_f64();
     while let Some(ev) = rx.recv().await {
         match ev {
             AppEvent::Source(e) => {
-                if let Some(w) = writer.as_mut() {
-                    let record = match &e {
-                        SourceEvent::Notification {
-                            sensor,
-                            receive_s,
-                            characteristic,
-                            bytes,
-                        } => Record::Notification {
-                            stream: *sensor,
-                            receive_s: *receive_s,
-                            characteristic: *characteristic,
-                            bytes: bytes.clone(),
-                        },
-                        other => Record::Event {
-                            receive_s: other.receive_s(),
-                            json: event_json(other).unwrap_or_default(),
-                        },
-                    };
-                    if let Err(err) = w.append(&record, wall()) {
-                        out.events.push(LiveEvent::Warning(record_io(err)));
-                        record_failed = true;
-                    }
+                if let Some(w) = recorder.as_mut().and_then(|r| r.event(&e)) {
+                    out.events.push(LiveEvent::Warning(w));
                 }
                 if matches!(e, SourceEvent::Notification { .. }) {
                     notifications += 1;
                 }
                 pipeline.update(&e, &mut out);
-                if let Some(w) = writer.as_mut() {
-                    for (sensor, receive_s, sample) in out.samples.drain(..) {
-                        let r = Record::Sample {
-                            stream: sensor,
-                            receive_s,
-                            sample,
-                        };
-                        if let Err(err) = w.append(&r, wall()) {
-                            out.events.push(LiveEvent::Warning(record_io(err)));
-                            record_failed = true;
-                            break;
-                        }
-                    }
-                    for ev in &out.events {
-                        if let LiveEvent::Calibrated { t_s, .. } = ev
-                            && let Some(cal) = pipeline.calibration_json()
-                        {
-                            let json = serde_json::json!({"kind": "calibrated", "t_s": t_s, "calibration": cal});
-                            let _ = w.append(
-                                &Record::Event {
-                                    receive_s: e.receive_s(),
-                                    json,
-                                },
-                                wall(),
-                            );
-                        }
-                    }
-                } else {
-                    out.samples.clear();
+                if let Some(w) = recorder.as_mut().and_then(|r| r.output(&e, &out, &pipeline)) {
+                    out.events.push(LiveEvent::Warning(w));
                 }
-                if record_failed {
-                    writer = None;
-                    record_failed = false;
-                }
+                out.samples.clear();
             }
             AppEvent::SourceDone => {
                 done += 1;
@@ -220,11 +161,8 @@ pub async fn run_session(
                 }
             }
             AppEvent::Tick => {
-                if let Some(w) = writer.as_mut()
-                    && let Err(err) = w.tick(wall())
-                {
-                    out.events.push(LiveEvent::Warning(record_io(err)));
-                    writer = None;
+                if let Some(w) = recorder.as_mut().and_then(|r| r.tick()) {
+                    out.events.push(LiveEvent::Warning(w));
                 }
             }
             AppEvent::Quit => {
@@ -247,7 +185,7 @@ pub async fn run_session(
             notifications,
             stopped_by_user,
         },
-        writer,
+        recorder,
     )
 }
 

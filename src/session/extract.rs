@@ -28,6 +28,9 @@ pub struct Settings {
     /// The stay: centred speed over `stay_window_s` below this, °/s.
     pub stay_speed_dps: f64,
     pub stay_window_s: f64,
+    /// The live hold also needs the speed over this last stretch below `stay_speed_dps`
+    /// (the slow start of a turn after a pause is not a hold), s.
+    pub stay_recent_s: f64,
     /// A stay shorter than this uses the peak as `level`, s.
     pub min_stay_s: f64,
     /// `band = max(band_min_deg, band_fraction × |level|)`.
@@ -55,6 +58,7 @@ impl Default for Settings {
             rest_lag_s: 0.5,
             stay_speed_dps: 10.0,
             stay_window_s: 1.0,
+            stay_recent_s: 0.25,
             min_stay_s: 1.0,
             band_min_deg: 3.0,
             band_fraction: 0.1,
@@ -114,7 +118,8 @@ impl MeasuredRep {
 pub enum Event {
     /// Back at neutral (an excursion ended).
     Neutral { t_s: f64 },
-    /// Left the neutral band toward `sign` (+1 left, −1 right).
+    /// Left the neutral band toward `sign` (+1 left, −1 right), or moved on from a hold
+    /// further into the turn.
     Turning { t_s: f64, sign: f64 },
     /// The angle has been steady for the stay window (the hold is running).
     Holding { t_s: f64, angle_deg: f64 },
@@ -132,7 +137,9 @@ enum Phase {
         rest_before_deg: f64,
         /// Absolute index of the peak (largest |angle − rest| on the side).
         peak_index: usize,
-        holding: bool,
+        /// The live hold: the angle from the rest level where it began, ° (`None`: not
+        /// holding).
+        holding: Option<f64>,
         returning: bool,
     },
 }
@@ -266,7 +273,7 @@ impl State {
                         sign,
                         rest_before_deg: rest,
                         peak_index: index,
-                        holding: false,
+                        holding: None,
                         returning: false,
                     };
                     events.push(Event::Turning { t_s: t, sign });
@@ -307,22 +314,35 @@ impl State {
                             sign: -sign,
                             rest_before_deg,
                             peak_index: index,
-                            holding: false,
+                            holding: None,
                             returning: false,
                         };
                         events.push(Event::Turning { t_s: t, sign: -sign });
                     }
                 } else {
-                    // Live phase: holding when steady for the stay window, returning when it
-                    // leaves the hold toward neutral.
-                    let back = self.angle_at(t - s.stay_window_s);
-                    let steady = back.is_some_and(|b| (a - b).abs() / s.stay_window_s < s.stay_speed_dps);
-                    if !holding && steady && peak_rel >= s.rep_min_deg * 0.5 {
-                        holding = true;
-                        events.push(Event::Holding { t_s: t, angle_deg: a });
-                    } else if holding && !returning && rel < 0.75 * peak_rel && !steady {
-                        returning = true;
-                        events.push(Event::Returning { t_s: t });
+                    // Live phase: holding when steady for the stay window past the rep
+                    // threshold (a pause below it is a hesitation or a false start, not a
+                    // hold: no rep could come of it); turning again when it moves on past
+                    // the hold's band; returning when it leaves the hold toward neutral.
+                    let speed_over = |w: f64| self.angle_at(t - w).map(|b| (a - b).abs() / w);
+                    let steady = speed_over(s.stay_window_s).is_some_and(|v| v < s.stay_speed_dps);
+                    let still_now = speed_over(s.stay_recent_s).is_some_and(|v| v < s.stay_speed_dps);
+                    match holding {
+                        None if steady && still_now && rel >= s.rep_min_deg => {
+                            holding = Some(rel);
+                            events.push(Event::Holding { t_s: t, angle_deg: a });
+                        }
+                        Some(level)
+                            if !returning && !steady && rel > level + s.band_min_deg.max(s.band_fraction * level) =>
+                        {
+                            holding = None;
+                            events.push(Event::Turning { t_s: t, sign });
+                        }
+                        Some(_) if !returning && rel < 0.75 * peak_rel && !steady => {
+                            returning = true;
+                            events.push(Event::Returning { t_s: t });
+                        }
+                        _ => {}
                     }
                     self.phase = Phase::Excursion {
                         sign,

@@ -1,6 +1,5 @@
 //! From the primary angle and compensation signals to reps, holds, flags and the report.
 
-pub mod coach;
 pub mod extract;
 pub mod flags;
 pub mod protocol;

@@ -148,6 +148,11 @@ pub fn run_batch<F>(cases: &[Case], analyze: F) -> Vec<CaseResult>
 where
     F: Fn(&SimSession) -> Result<Report, String> + Sync,
 {
+    par_map(cases, |c| run_case(c, &analyze))
+}
+
+/// `f` of every item on up to 8 threads (as many as the machine has cores), in item order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::new());
@@ -156,8 +161,8 @@ where
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(c) = cases.get(i) else { break };
-                    let r = run_case(c, &analyze);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
                     if let Ok(mut v) = results.lock() {
                         v.push((i, r));
                     }

@@ -418,10 +418,8 @@ pub fn simulate_sensor(rng: &mut Rng, plan: &Plan, o: &SensorOptions) -> SimStre
                 let mut q = (err * q_ws(t) * noise).normalized();
                 if canonical {
                     q = q.canonical();
-                } else if let Some(p) = prev
-                    && p.dot(q) < 0.0
-                {
-                    q = Quat::new(-q.w, -q.x, -q.y, -q.z);
+                } else if let Some(p) = prev {
+                    q = q.same_hemisphere_as(p);
                 }
                 prev = Some(q);
                 let c = q.to_array();

@@ -45,11 +45,7 @@ pub fn mean_quat(qs: &[Quat]) -> Quat {
     };
     let mut s = Quat::new(0.0, 0.0, 0.0, 0.0);
     for q in qs {
-        let q = if q.dot(*first) < 0.0 {
-            Quat::new(-q.w, -q.x, -q.y, -q.z)
-        } else {
-            *q
-        };
+        let q = q.same_hemisphere_as(*first);
         s = Quat::new(s.w + q.w, s.x + q.x, s.y + q.y, s.z + q.z);
     }
     s.normalized()

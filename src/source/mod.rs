@@ -195,6 +195,47 @@ impl Backoff {
     }
 }
 
+/// A known list of events (a simulated session, a recording) paced at `speed` × real
+/// time from the first event's receive time, or as fast as possible (`None`).
+pub struct PacedSource {
+    events: std::collections::VecDeque<SourceEvent>,
+    speed: Option<f64>,
+    start: Option<(tokio::time::Instant, f64)>,
+}
+
+impl PacedSource {
+    pub fn new(events: Vec<SourceEvent>, speed: Option<f64>) -> Self {
+        PacedSource {
+            events: events.into(),
+            speed: speed.filter(|s| s.is_finite() && *s > 0.0),
+            start: None,
+        }
+    }
+
+    /// Waits until `receive_s` (session time) is due.
+    async fn pace(&mut self, receive_s: f64) {
+        let Some(speed) = self.speed else {
+            return;
+        };
+        let (t_wall, t_session) = *self.start.get_or_insert((tokio::time::Instant::now(), receive_s));
+        let due = t_wall + std::time::Duration::from_secs_f64(((receive_s - t_session) / speed).max(0.0));
+        // Sleep only when more than a millisecond ahead: timers are coarser than 100 Hz × speed.
+        if due > tokio::time::Instant::now() + std::time::Duration::from_millis(1) {
+            tokio::time::sleep_until(due).await;
+        }
+    }
+}
+
+impl Source for PacedSource {
+    fn next_event(&mut self) -> BoxFuture<'_, Option<SourceEvent>> {
+        Box::pin(async move {
+            let ev = self.events.pop_front()?;
+            self.pace(ev.receive_s()).await;
+            Some(ev)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,7 @@
 //! file order, with their recorded receive times, paced at `speed` × real time or as fast
 //! as possible. Also the JSON form of the non-notification events in a recording.
 
-use std::collections::VecDeque;
-
-use super::sim::pace;
-use super::{BoxFuture, ConnectionState, Source, SourceEvent};
+use super::{ConnectionState, PacedSource, SourceEvent};
 use crate::record::{Record, Recording};
 
 /// A source event other than a notification as a recording `event` record's JSON
@@ -112,31 +109,10 @@ pub fn recorded_report(rec: &Recording) -> Option<crate::session::report::Report
     })
 }
 
-/// A recording as a [`Source`].
-pub struct ReplaySource {
-    events: VecDeque<SourceEvent>,
-    speed: Option<f64>,
-    start: Option<(tokio::time::Instant, f64)>,
-}
-
-impl ReplaySource {
-    pub fn new(rec: &Recording, speed: Option<f64>) -> Self {
-        ReplaySource {
-            events: recorded_events(rec).into(),
-            speed: speed.filter(|s| s.is_finite() && *s > 0.0),
-            start: None,
-        }
-    }
-}
-
-impl Source for ReplaySource {
-    fn next_event(&mut self) -> BoxFuture<'_, Option<SourceEvent>> {
-        Box::pin(async move {
-            let ev = self.events.pop_front()?;
-            pace(&mut self.start, self.speed, ev.receive_s()).await;
-            Some(ev)
-        })
-    }
+/// A recording as a source: its events paced at `speed` × real time, or as fast as
+/// possible (`None`).
+pub fn source(rec: &Recording, speed: Option<f64>) -> PacedSource {
+    PacedSource::new(recorded_events(rec), speed)
 }
 
 #[cfg(test)]

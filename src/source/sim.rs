@@ -4,14 +4,11 @@
 //! times (connection-event bursts, jitter), optional disconnects with reconnect backoff,
 //! in real time or faster.
 //!
-//! One [`SimSource`] drives every simulated sensor of a session, so they share one motion
+//! One [`SimSession::source`] drives every simulated sensor of a session, so they share one motion
 //! and their events come out in receive-time order at any speed. The pure part
 //! ([`SimSession`]) builds the whole event list; the async part only paces it.
 
-use std::collections::VecDeque;
-use std::time::Duration;
-
-use super::{Backoff, BackoffSettings, BoxFuture, ConnectionState, SensorId, Source, SourceEvent};
+use super::{Backoff, BackoffSettings, ConnectionState, PacedSource, SensorId, SourceEvent};
 use crate::body::mount::{Mount, parse_mount_arg};
 use crate::body::{Placement, Segment, Variation};
 use crate::device::simulate::{Peripheral, Settings as PeripheralSettings, TruthSample};
@@ -326,45 +323,11 @@ impl SimSession {
             duration_s: t_end - t0,
         }
     }
-}
 
-/// Paces a [`SimSession`]'s events: `speed` × real time, or as fast as possible (`None`).
-pub struct SimSource {
-    events: VecDeque<SourceEvent>,
-    speed: Option<f64>,
-    start: Option<(tokio::time::Instant, f64)>,
-}
-
-impl SimSource {
-    pub fn new(session: &SimSession, speed: Option<f64>) -> Self {
-        SimSource {
-            events: session.events.iter().cloned().collect(),
-            speed: speed.filter(|s| s.is_finite() && *s > 0.0),
-            start: None,
-        }
-    }
-}
-
-/// Waits until `receive_s` (session time) is due at `speed` × real time from `start`.
-pub(crate) async fn pace(start: &mut Option<(tokio::time::Instant, f64)>, speed: Option<f64>, receive_s: f64) {
-    let Some(speed) = speed else {
-        return;
-    };
-    let (t_wall, t_session) = *start.get_or_insert((tokio::time::Instant::now(), receive_s));
-    let due = t_wall + Duration::from_secs_f64(((receive_s - t_session) / speed).max(0.0));
-    // Sleep only when more than a millisecond ahead: timers are coarser than 100 Hz × speed.
-    if due > tokio::time::Instant::now() + Duration::from_millis(1) {
-        tokio::time::sleep_until(due).await;
-    }
-}
-
-impl Source for SimSource {
-    fn next_event(&mut self) -> BoxFuture<'_, Option<SourceEvent>> {
-        Box::pin(async move {
-            let ev = self.events.pop_front()?;
-            pace(&mut self.start, self.speed, ev.receive_s()).await;
-            Some(ev)
-        })
+    /// The session as a source: its events paced at `speed` × real time, or as fast as
+    /// possible (`None`).
+    pub fn source(&self, speed: Option<f64>) -> PacedSource {
+        PacedSource::new(self.events.clone(), speed)
     }
 }
 

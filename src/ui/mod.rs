@@ -58,7 +58,7 @@ pub fn plain_line(e: &LiveEvent) -> Option<String> {
             format!("{} s  hold complete ({}): bell", at(Some(*t_s)), side_word(*side))
         }
         LiveEvent::Rep(r) => format!(
-            "{} s  rep {}: held {:.1} s at {:.1}°, peak {:.1}°{}{}",
+            "{} s  rep {}: held {:.1} s at {:.1}°, peak {:.1}°{}{}{}",
             at(Some(r.end_s)),
             side_word(r.side),
             r.hold_s,
@@ -83,6 +83,11 @@ pub fn plain_line(e: &LiveEvent) -> Option<String> {
                 String::new()
             } else {
                 format!(" ({})", r.notes.join("; "))
+            },
+            if r.cues.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", r.cues.join("; "))
             }
         ),
         LiveEvent::Warning(w) => format!("warning: {w}"),

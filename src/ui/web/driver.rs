@@ -1,7 +1,7 @@
 //! The session behind the page: a source (simulated peripherals `sim:KIND`, a recording
 //! replayed, or phones on the LAN) through the live [`Pipeline`], its [`Snapshot`]
 //! turned into a [`View`] and its [`LiveEvent`]s into [`WebEvent`]s for the [`Hub`].
-//! Phone sessions are also recorded (`recorder`) and saved to the history.
+//! Phone sessions are also recorded (`live::recorder`) and saved to the history.
 //!
 //! It owns the page's start/stop requests and the translation to the page's JSON. It
 //! must not analyse anything: reps, holds, cues and sensor states are the pipeline's.
@@ -15,14 +15,14 @@ use tokio::sync::mpsc;
 use super::view::{Control, Hub, SensorView, TargetsView, View, WebEvent};
 use crate::body::{Placement, Variation};
 use crate::device::DeviceKind;
+use crate::live::recorder;
 use crate::live::{Cue, LiveEvent, Output, Phase, Pipeline, SensorSetup, Settings, Snapshot};
 use crate::record::Recording;
 use crate::record::StreamInfo;
 use crate::session::protocol::Caution;
 use crate::session::report::Side;
 use crate::source::phone::{PhoneBus, PhoneSource, PhoneSourceSettings};
-use crate::source::replay::ReplaySource;
-use crate::source::sim::{Outage, SimSession, SimSettings, SimSource};
+use crate::source::sim::{Outage, SimSession, SimSettings};
 use crate::source::{BackoffSettings, ConnectionState, Source, SourceEvent};
 use crate::ui::{connection_words, side_word};
 
@@ -321,7 +321,7 @@ fn build(s: &DriverSettings, start: Instant) -> Result<Built, String> {
             );
             Ok(Built {
                 pipeline,
-                sources: vec![Box::new(SimSource::new(&sim, speed))],
+                sources: vec![Box::new(sim.source(speed))],
                 what,
                 rep_min_deg,
                 caution: s.caution,
@@ -341,7 +341,7 @@ fn build(s: &DriverSettings, start: Instant) -> Result<Built, String> {
             .rep_min_deg;
             Ok(Built {
                 pipeline,
-                sources: vec![Box::new(ReplaySource::new(recording, speed))],
+                sources: vec![Box::new(crate::source::replay::source(recording, speed))],
                 what,
                 rep_min_deg,
                 caution: meta.caution.as_deref().and_then(Caution::parse),
@@ -485,8 +485,8 @@ async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettin
                 break;
             }
             _ = flush.tick() => {
-                if let Some(r) = recorder.as_mut() {
-                    r.tick();
+                if let Some(w) = recorder.as_mut().and_then(|r| r.tick()) {
+                    hub.event(WebEvent::Warning { text: w });
                 }
                 continue;
             }
@@ -529,7 +529,7 @@ async fn play(hub: &Hub, control: &mut mpsc::Receiver<Control>, s: &DriverSettin
         }
         Err(e) => format!("session over ({e})"),
     };
-    let saved = recorder.and_then(|r| r.finish(report.as_ref().ok()));
+    let saved = recorder.and_then(|r| r.finish(report.as_ref().ok()).ok());
     if let Some(p) = &saved {
         v.cue.push_str(&format!("; recorded to {}", p.display()));
     }
@@ -553,13 +553,13 @@ fn start_recording(
     streams: Vec<StreamInfo>,
     start: Instant,
     hub: &Hub,
-) -> Option<super::recorder::SessionRecorder> {
+) -> Option<recorder::SessionRecorder> {
     let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
     let path = dir.join(format!("phone-{stamp}.twrec"));
-    let meta = super::recorder::metadata(s.variation, s.caution.map(|c| c.name()), streams);
+    let meta = recorder::metadata(s.variation, s.caution.map(|c| c.name()), None, streams);
     let r = std::fs::create_dir_all(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))
-        .and_then(|_| super::recorder::SessionRecorder::create(&path, &meta, start));
+        .and_then(|_| recorder::SessionRecorder::create(&path, &meta, start).map_err(|e| e.to_string()));
     match r {
         Ok(r) => Some(r),
         Err(e) => {

@@ -8,7 +8,6 @@
 
 pub mod driver;
 pub mod phone;
-pub mod recorder;
 pub mod server;
 pub mod token;
 pub mod view;

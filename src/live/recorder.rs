@@ -1,13 +1,14 @@
-//! The recording of a phone session served by the page: the same crash-safe file
-//! `twistcoach live --record` writes (raw phone packets, decoded samples, connection
-//! events, the calibration and the final report), so `twistcoach replay` and `analyze`
-//! read it like any other. Owns only the file; the session is the pipeline's.
+//! The recording of a live session (`twistcoach live --record`, and phone sessions served
+//! by the page): the crash-safe file of `docs/recording-format.md` with the raw
+//! notifications or phone packets, decoded samples, connection events, the calibration
+//! and the final report, so `twistcoach replay` and `analyze` read it back. Owns only the
+//! file; the session is the pipeline's.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::live::{LiveEvent, Output, Pipeline};
+use super::{LiveEvent, Output, Pipeline};
 use crate::record::{Metadata, Record, RecordWriter, StreamInfo, WriterSettings, create_file};
 use crate::session::report::Report;
 use crate::source::SourceEvent;
@@ -21,9 +22,10 @@ pub struct SessionRecorder {
 }
 
 impl SessionRecorder {
-    /// Create `path` with this metadata.
-    pub fn create(path: &Path, metadata: &Metadata, clock: Instant) -> Result<SessionRecorder, String> {
-        let writer = create_file(path, WriterSettings::default(), metadata).map_err(|e| e.to_string())?;
+    /// Create `path` (which must not exist) with this metadata; `clock` is the origin of
+    /// the flush schedule.
+    pub fn create(path: &Path, metadata: &Metadata, clock: Instant) -> Result<SessionRecorder, crate::error::Error> {
+        let writer = create_file(path, WriterSettings::default(), metadata)?;
         Ok(SessionRecorder {
             writer: Some(writer),
             path: path.to_path_buf(),
@@ -101,36 +103,56 @@ impl SessionRecorder {
         warning
     }
 
-    /// Flush what is buffered if it is time (call on a timer).
-    pub fn tick(&mut self) {
+    /// Flush what is buffered if it is time (call on a timer); a warning if that failed
+    /// (writing stops then).
+    pub fn tick(&mut self) -> Option<String> {
         let now = self.wall();
-        if let Some(w) = self.writer.as_mut()
-            && w.tick(now).is_err()
-        {
-            self.writer = None;
+        let w = self.writer.as_mut()?;
+        match w.tick(now) {
+            Ok(_) => None,
+            Err(e) => {
+                self.writer = None;
+                Some(format!(
+                    "the recording {} could not be written ({e}); the session goes on without it",
+                    self.path.display()
+                ))
+            }
         }
     }
 
-    /// Append the report and close the file; the path if it was closed cleanly.
-    pub fn finish(mut self, report: Option<&Report>) -> Option<PathBuf> {
+    /// Append the report and close the file: its path, or why it was not closed cleanly
+    /// (it then reads back up to its last complete record).
+    pub fn finish(mut self, report: Option<&Report>) -> Result<PathBuf, String> {
         let now = self.wall();
         if let Some(r) = report {
             let json = serde_json::json!({"kind": "report", "report": r});
             self.append(&Record::Event { receive_s: now, json });
         }
-        let w = self.writer.take()?;
-        w.finish(now).ok().map(|_| self.path)
+        let Some(w) = self.writer.take() else {
+            return Err(format!(
+                "the recording {} stopped at a write error",
+                self.path.display()
+            ));
+        };
+        w.finish(now)
+            .map(|_| self.path.clone())
+            .map_err(|e| format!("the recording {} could not be closed ({e})", self.path.display()))
     }
 }
 
-/// Metadata for a session of these streams.
-pub fn metadata(variation: crate::body::Variation, caution: Option<&str>, streams: Vec<StreamInfo>) -> Metadata {
+/// Metadata for a session of these streams, started now.
+pub fn metadata(
+    variation: crate::body::Variation,
+    caution: Option<&str>,
+    protocol_toml: Option<String>,
+    streams: Vec<StreamInfo>,
+) -> Metadata {
     Metadata {
         schema: crate::record::METADATA_SCHEMA.to_string(),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
         started_utc: Some(jiff::Timestamp::now().to_string()),
         variation,
-        protocol_toml: None,
+        protocol_toml,
         caution: caution.map(String::from),
         streams,
         extra: Default::default(),
