@@ -80,7 +80,8 @@ pub enum Command {
     ///
     /// DEVICE is a Bluetooth address, an advertised name, or sim:KIND for a simulated
     /// peripheral that sends KIND's real notifications (movella-dot, witmotion, thingy52,
-    /// metamotion, open-imu). Press q to end the session.
+    /// metamotion, open-imu, phone). A real phone connects through `twistcoach serve` instead.
+    /// Press q to end the session.
     ///
     /// Example: twistcoach live --variation seated --sensor chest=sim:witmotion --record s.twrec
     Live(LiveArgs),
