@@ -56,14 +56,19 @@ impl Cue {
     }
 }
 
-/// The side to do next: the one done less often (left first).
-pub fn next_side(left_reps: usize, right_reps: usize) -> (Side, bool) {
+/// The side to do next: the one done less often; on a tie the other side than the last
+/// rep's ("return slowly, other side"); left first. The flag says whether it is a switch.
+pub fn next_side(left_reps: usize, right_reps: usize, last_rep: Option<Side>) -> (Side, bool) {
     if left_reps > right_reps {
         (Side::Right, true)
     } else if right_reps > left_reps {
         (Side::Left, true)
     } else {
-        (Side::Left, false)
+        match last_rep {
+            Some(Side::Left) => (Side::Right, true),
+            Some(Side::Right) => (Side::Left, true),
+            None => (Side::Left, false),
+        }
     }
 }
 
@@ -74,9 +79,12 @@ mod tests {
     #[test]
     fn words_and_next_side() {
         assert_eq!(Cue::Calibrate.text(), "stay still 2 s to calibrate");
-        assert_eq!(next_side(0, 0), (Side::Left, false));
-        assert_eq!(next_side(1, 0), (Side::Right, true));
-        assert_eq!(next_side(2, 3), (Side::Left, true));
+        assert_eq!(next_side(0, 0, None), (Side::Left, false));
+        assert_eq!(next_side(1, 0, Some(Side::Left)), (Side::Right, true));
+        assert_eq!(next_side(2, 3, Some(Side::Right)), (Side::Left, true));
+        // A tie after reps: the other side than the last one, not always left.
+        assert_eq!(next_side(2, 2, Some(Side::Left)), (Side::Right, true));
+        assert_eq!(next_side(1, 1, Some(Side::Right)), (Side::Left, true));
         assert_eq!(
             Cue::Turn {
                 side: Side::Right,

@@ -451,6 +451,8 @@ pub struct Pipeline {
     /// The side of an excursion that ended as a rep which the state machine has not
     /// reported yet (it does so about a second later): the next side counts it already.
     unreported_side: Option<Side>,
+    /// The side of the last reported rep.
+    last_rep_side: Option<Side>,
     /// Gaps seen so far (all sensors), to tell the drift estimator of new ones.
     gaps_seen: usize,
     snapshot: Snapshot,
@@ -535,6 +537,7 @@ impl Pipeline {
             gaps_seen: 0,
             excursion_peak_deg: 0.0,
             unreported_side: None,
+            last_rep_side: None,
             snapshot,
         })
     }
@@ -940,6 +943,7 @@ impl Pipeline {
             ExtractEvent::Rep(m) => {
                 let rep = judge_rep(&m, &self.flag_context());
                 self.unreported_side = None;
+                self.last_rep_side = Some(rep.side);
                 match rep.side {
                     Side::Left => self.snapshot.reps_left += 1,
                     Side::Right => self.snapshot.reps_right += 1,
@@ -987,6 +991,7 @@ impl Pipeline {
                 let (side, other_side) = cue::next_side(
                     self.snapshot.reps_left + pending(Side::Left),
                     self.snapshot.reps_right + pending(Side::Right),
+                    self.unreported_side.or(self.last_rep_side),
                 );
                 Cue::Turn { side, other_side }
             }
