@@ -853,6 +853,31 @@ mod tests {
         const VALID: &str =
             "# c\nt,ax,ay,az,gx,gy,gz,mx,my,mz\n0.0,0,0,9.81,0,0,0,1,2,3\n0.01,0.1,0,9.8,0.1,0,0,1,2,3\n";
 
+        /// A stream for the chunking property tests: header, body lines, raw tail bytes and
+        /// an optional final newline, and the byte ranges of its chunks cut at `cuts`.
+        fn cut_stream(
+            header: &str,
+            body: &[String],
+            raw_tail: &[u8],
+            final_newline: bool,
+            cuts: Vec<usize>,
+        ) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
+            let mut bytes = format!("{header}\n{}", body.join("\n")).into_bytes();
+            bytes.extend_from_slice(raw_tail);
+            if final_newline {
+                bytes.push(b'\n');
+            }
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut from = 0;
+            for c in cuts.into_iter().chain([bytes.len()]) {
+                pieces.push(from..c);
+                from = c;
+            }
+            (bytes, pieces)
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
@@ -887,19 +912,8 @@ mod tests {
                 final_newline in any::<bool>(),
                 cuts in proptest::collection::vec(0usize..400, 0..6),
             ) {
-                let mut bytes = format!("{header}\n{}", body.join("\n")).into_bytes();
-                bytes.extend_from_slice(&raw_tail);
-                if final_newline {
-                    bytes.push(b'\n');
-                }
-                let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
-                cuts.sort_unstable();
-                let mut chunks = Vec::new();
-                let mut from = 0;
-                for c in cuts.into_iter().chain([bytes.len()]) {
-                    chunks.push(Ok(bytes[from..c].to_vec()));
-                    from = c;
-                }
+                let (bytes, pieces) = cut_stream(header, &body, &raw_tail, final_newline, cuts);
+                let chunks: Vec<Result<Vec<u8>, BadInput>> = pieces.iter().map(|r| Ok(bytes[r.clone()].to_vec())).collect();
                 let whole = parse_stream(Path::new("c.csv"), &bytes);
                 let chunked = parse_chunks(Path::new("c.csv"), chunks);
                 match (whole, chunked) {
@@ -929,19 +943,8 @@ mod tests {
                 final_newline in any::<bool>(),
                 cuts in proptest::collection::vec(0usize..400, 0..6),
             ) {
-                let mut bytes = format!("{header}\n{}", body.join("\n")).into_bytes();
-                bytes.extend_from_slice(&raw_tail);
-                if final_newline {
-                    bytes.push(b'\n');
-                }
-                let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
-                cuts.sort_unstable();
-                let mut chunks: Vec<Result<&[u8], BadInput>> = Vec::new();
-                let mut from = 0;
-                for c in cuts.into_iter().chain([bytes.len()]) {
-                    chunks.push(Ok(&bytes[from..c]));
-                    from = c;
-                }
+                let (bytes, pieces) = cut_stream(header, &body, &raw_tail, final_newline, cuts);
+                let chunks: Vec<Result<&[u8], BadInput>> = pieces.iter().map(|r| Ok(&bytes[r.clone()])).collect();
                 let whole = parse_stream(Path::new("b.csv"), &bytes);
                 let mut emitted = Vec::new();
                 let mut times: Vec<Vec<u8>> = Vec::new();
