@@ -51,7 +51,6 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, BadInput> {
 /// (`csv::parse_imu_in_blocks`) gives what [`read_bytes`] then [`parse_stream`] would give.
 /// A `.gz` file is read whole (it is the smaller one) and decompressed chunk by chunk.
 pub fn read_chunks(path: &Path, chunk_bytes: usize, mut send: impl FnMut(Result<Vec<u8>, BadInput>) -> bool) {
-    let chunk_bytes = chunk_bytes.max(1);
     let missing = |e: std::io::Error| BadInput::file(path, Problem::Missing(e.to_string()));
     let mut file = match File::open(path) {
         Ok(f) => f,
@@ -60,23 +59,40 @@ pub fn read_chunks(path: &Path, chunk_bytes: usize, mut send: impl FnMut(Result<
             return;
         }
     };
-    let raw;
-    let mut source: Box<dyn Read + '_> = if is_gzip_path(path) {
-        let mut bytes = Vec::new();
-        if let Err(e) = file.read_to_end(&mut bytes) {
+    if !is_gzip_path(path) {
+        send_chunks(file, chunk_bytes, missing, send);
+        return;
+    }
+    let mut raw = Vec::new();
+    match file.read_to_end(&mut raw) {
+        Ok(_) => gunzip_chunks(path, &raw, chunk_bytes, send),
+        Err(e) => {
             send(Err(missing(e)));
-            return;
         }
-        if bytes.is_empty() {
-            send(Err(BadInput::file(path, Problem::Empty)));
-            return;
-        }
-        raw = bytes;
-        Box::new(MultiGzDecoder::new(&raw[..]))
-    } else {
-        Box::new(file)
-    };
-    let gzip = is_gzip_path(path);
+    }
+}
+
+/// Gunzip `raw` (a whole `.gz` file, multi-member) and hand the text to `send` in chunks,
+/// as [`read_chunks`] does; an empty file and a corrupt stream are sent as the last `Err`.
+fn gunzip_chunks(path: &Path, raw: &[u8], chunk_bytes: usize, mut send: impl FnMut(Result<Vec<u8>, BadInput>) -> bool) {
+    if raw.is_empty() {
+        send(Err(BadInput::file(path, Problem::Empty)));
+        return;
+    }
+    let bad_gzip = |e: std::io::Error| BadInput::file(path, Problem::BadGzip(e.to_string()));
+    send_chunks(MultiGzDecoder::new(raw), chunk_bytes, bad_gzip, send);
+}
+
+/// Hand everything `source` yields to `send` in chunks of `chunk_bytes` (the last one
+/// shorter) until `send` returns `false`; a read error is sent as the last `Err` chunk, as
+/// `problem` words it.
+fn send_chunks(
+    mut source: impl Read,
+    chunk_bytes: usize,
+    problem: impl Fn(std::io::Error) -> BadInput,
+    mut send: impl FnMut(Result<Vec<u8>, BadInput>) -> bool,
+) {
+    let chunk_bytes = chunk_bytes.max(1);
     loop {
         // Filled by plain `read`s: `read_to_end` on the decoder zeroes its buffer again on
         // each of its smaller reads.
@@ -104,12 +120,7 @@ pub fn read_chunks(path: &Path, chunk_bytes: usize, mut send: impl FnMut(Result<
                 }
             }
             Err(e) => {
-                let problem = if gzip {
-                    Problem::BadGzip(e.to_string())
-                } else {
-                    Problem::Missing(e.to_string())
-                };
-                send(Err(BadInput::file(path, problem)));
+                send(Err(problem(e)));
                 return;
             }
         }
@@ -138,30 +149,9 @@ pub fn read_stream(path: &Path) -> Result<Stream, BadInput> {
 /// overlap when a second core is free (on the shared 2-vCPU development machine this showed
 /// no gain; `docs/accuracy.md` §4). `path` only names the file in errors.
 pub fn parse_gzip(path: &Path, raw: &[u8], chunk_bytes: usize) -> Result<Stream, BadInput> {
-    if raw.is_empty() {
-        return Err(BadInput::file(path, Problem::Empty));
-    }
-    let chunk_bytes = chunk_bytes.max(1);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, BadInput>>(8);
-        scope.spawn(move || {
-            let mut decoder = MultiGzDecoder::new(raw);
-            loop {
-                let mut chunk = Vec::with_capacity(chunk_bytes);
-                match (&mut decoder).take(chunk_bytes as u64).read_to_end(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(_) => {
-                        if tx.send(Ok(chunk)).is_err() {
-                            break; // the parser has stopped listening
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(BadInput::file(path, Problem::BadGzip(e.to_string()))));
-                        break;
-                    }
-                }
-            }
-        });
+        scope.spawn(move || gunzip_chunks(path, raw, chunk_bytes, |chunk| tx.send(chunk).is_ok()));
         csv::parse_chunks(path, rx)
     })
 }
@@ -406,5 +396,7 @@ mod tests {
         }
         let cut = parse_gzip(&path, &raw[..raw.len() / 2], 4096).unwrap_err();
         assert!(matches!(cut.problem, Problem::BadGzip(_)), "{cut}");
+        let empty = parse_gzip(&path, &[], 4096).unwrap_err();
+        assert!(matches!(empty.problem, Problem::Empty), "{empty}");
     }
 }
