@@ -373,50 +373,10 @@ impl<'p> LineParser<'p> {
         // general path, which gives the same values for such rows.
         let t_str = match plain_row(line.as_bytes(), &mut fields[..n_cols]) {
             Some(t_len) => &line[..t_len],
-            None => {
-                if line.trim().is_empty() {
-                    return Ok(());
-                }
-                if line.starts_with('#') {
-                    return Err(bad_line(Problem::CommentAfterHeader));
-                }
-                let mut count = 0;
-                let mut t_str = "";
-                for (k, field) in split_bytewise(line, b',').enumerate() {
-                    count += 1;
-                    if k >= n_cols {
-                        continue;
-                    }
-                    let value: f64 = match parse_f64(field) {
-                        Ok(v) => v,
-                        Err(_) => {
-                            // Count the fields first: a short last line is "truncated", not "not a number".
-                            let found = split_bytewise(line, b',').count();
-                            if found != n_cols {
-                                return Err(field_count_error(path, line_no, found, n_cols, maybe_truncated));
-                            }
-                            return Err(bad_line(Problem::NotNumeric {
-                                column: columns[k].into(),
-                                value: truncate_for_message(field),
-                            }));
-                        }
-                    };
-                    if !value.is_finite() {
-                        return Err(bad_line(Problem::NotFinite {
-                            column: columns[k].into(),
-                            value: truncate_for_message(field),
-                        }));
-                    }
-                    if k == 0 {
-                        t_str = field;
-                    }
-                    fields[k] = value;
-                }
-                if count != n_cols {
-                    return Err(field_count_error(path, line_no, count, n_cols, maybe_truncated));
-                }
-                t_str
-            }
+            None => match general_row(path, line_no, line, columns, &mut fields[..n_cols], maybe_truncated)? {
+                Some(t_str) => t_str,
+                None => return Ok(()), // a blank line
+            },
         };
         let t_s = fields[0];
         if t_s <= self.previous_t {
@@ -471,6 +431,63 @@ impl<'p> LineParser<'p> {
             t_text: self.t_text,
         })
     }
+}
+
+/// A data row the one-pass [`plain_row`] did not take, field by field into `fields` (one
+/// per column), with every check and its message: `Ok(None)` for a blank line, else the
+/// row's time text.
+fn general_row<'l>(
+    path: &Path,
+    line_no: usize,
+    line: &'l str,
+    columns: &[&str],
+    fields: &mut [f64],
+    maybe_truncated: bool,
+) -> Result<Option<&'l str>, BadInput> {
+    let bad_line = |p: Problem| BadInput::at_line(path, line_no, p);
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    if line.starts_with('#') {
+        return Err(bad_line(Problem::CommentAfterHeader));
+    }
+    let n_cols = columns.len();
+    let mut count = 0;
+    let mut t_str = "";
+    for (k, field) in split_bytewise(line, b',').enumerate() {
+        count += 1;
+        if k >= n_cols {
+            continue;
+        }
+        let value: f64 = match parse_f64(field) {
+            Ok(v) => v,
+            Err(_) => {
+                // Count the fields first: a short last line is "truncated", not "not a number".
+                let found = split_bytewise(line, b',').count();
+                if found != n_cols {
+                    return Err(field_count_error(path, line_no, found, n_cols, maybe_truncated));
+                }
+                return Err(bad_line(Problem::NotNumeric {
+                    column: columns[k].into(),
+                    value: truncate_for_message(field),
+                }));
+            }
+        };
+        if !value.is_finite() {
+            return Err(bad_line(Problem::NotFinite {
+                column: columns[k].into(),
+                value: truncate_for_message(field),
+            }));
+        }
+        if k == 0 {
+            t_str = field;
+        }
+        fields[k] = value;
+    }
+    if count != n_cols {
+        return Err(field_count_error(path, line_no, count, n_cols, maybe_truncated));
+    }
+    Ok(Some(t_str))
 }
 
 /// `field.parse::<f64>()`, faster: plain decimals directly ([`parse_plain_decimal`]), the
