@@ -58,6 +58,32 @@ impl Session {
         tmux(&["capture-pane", "-p", "-t", &self.name])
     }
 
+    /// Note the shell's terminal settings (`stty -g`) and clear the screen, before a run.
+    fn save_terminal_settings(&self) {
+        self.keys(&[&format!("stty -g > {}", self.stty_file()), "Enter"]);
+        self.keys(&["clear", "Enter"]);
+    }
+
+    /// After a run: the terminal settings are those noted by `save_terminal_settings`.
+    fn assert_terminal_settings_restored(&self) {
+        self.keys(&[
+            &format!(
+                "clear; stty -g | cmp -s - {} && echo TTY\"\"=SAME || echo TTY\"\"=CHANGED",
+                self.stty_file()
+            ),
+            "Enter",
+        ]);
+        let tty = self.wait_for("TTY=", Duration::from_secs(5));
+        assert!(tty.contains("TTY=SAME"), "terminal settings changed:\n{tty}");
+    }
+
+    fn stty_file(&self) -> String {
+        std::env::temp_dir()
+            .join(format!("{}-stty-before", self.name))
+            .display()
+            .to_string()
+    }
+
     /// The screen once it contains `what` (panics with the last screen after `timeout`).
     fn wait_for(&self, what: &str, timeout: Duration) -> String {
         let start = Instant::now();
@@ -117,8 +143,7 @@ fn full_screen_view_in_tmux() {
 
     // 100×30, one sensor, ended with q during the first hold.
     let s = Session::start("twistcoach-tui", 100, 30);
-    s.keys(&["stty -g > /tmp/twistcoach-tmux-stty-before", "Enter"]);
-    s.keys(&["clear", "Enter"]);
+    s.save_terminal_settings();
     s.keys(&[&live_command(""), "Enter"]);
     let calibrating = s.wait_for("calibrating: still for", Duration::from_secs(10));
     assert!(calibrating.contains("stay still 2 s to calibrate"), "{calibrating}");
@@ -139,18 +164,12 @@ fn full_screen_view_in_tmux() {
     assert!(done.contains("seated twist:"), "no summary after the view:\n{done}");
     assert!(!done.contains("┌ twistcoach live"), "the view was not cleared:\n{done}");
     keep("100x30, after q: the summary on the normal screen", &done);
-    s.keys(&[
-        "clear; stty -g | cmp -s - /tmp/twistcoach-tmux-stty-before && echo TTY\"\"=SAME || echo TTY\"\"=CHANGED",
-        "Enter",
-    ]);
-    let tty = s.wait_for("TTY=", Duration::from_secs(5));
-    assert!(tty.contains("TTY=SAME"), "terminal settings changed:\n{tty}");
+    s.assert_terminal_settings_restored();
     drop(s);
 
     // 80×24, two sensors, ended with Ctrl-C.
     let s = Session::start("twistcoach-tui80", 80, 24);
-    s.keys(&["stty -g > /tmp/twistcoach-tmux-stty-before", "Enter"]);
-    s.keys(&["clear", "Enter"]);
+    s.save_terminal_settings();
     s.keys(&[&live_command("--sensor pelvis=sim:witmotion"), "Enter"]);
     let holding = s.wait_for("s to go (target", Duration::from_secs(30));
     assert_no_wrap(&holding, 80);
@@ -164,12 +183,7 @@ fn full_screen_view_in_tmux() {
     let done = s.wait_for("EXIT=", Duration::from_secs(10));
     assert!(done.contains("EXIT=0") && done.contains("seated twist:"), "{done}");
     keep("80x24, after Ctrl-C", &done);
-    s.keys(&[
-        "clear; stty -g | cmp -s - /tmp/twistcoach-tmux-stty-before && echo TTY\"\"=SAME || echo TTY\"\"=CHANGED",
-        "Enter",
-    ]);
-    let tty = s.wait_for("TTY=", Duration::from_secs(5));
-    assert!(tty.contains("TTY=SAME"), "terminal settings changed:\n{tty}");
+    s.assert_terminal_settings_restored();
 
     if let Ok(path) = std::env::var("TWISTCOACH_TMUX_CAPTURES") {
         let header = format!(
