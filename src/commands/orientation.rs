@@ -9,7 +9,7 @@ use crate::cli::OrientationArgs;
 use crate::error::{BadInput, Problem, Result};
 use crate::frames::Quat;
 use crate::orientation::{self, OrientationFilter, Settings};
-use crate::stream::csv::{BlockSummary, ImuBlock};
+use crate::stream::csv::ImuBlock;
 use crate::stream::{self, Samples};
 
 /// A progress bar appears (when stderr is a terminal) once this many samples are done.
@@ -46,44 +46,45 @@ fn not_imu(path: &Path) -> BadInput {
 /// and hands on the rows of each chunk.
 const READ_CHUNK_BYTES: usize = 1 << 16;
 
-/// Messages to the writer thread.
-enum ToWriter {
-    /// The next rows (for their time texts) and their quaternions, in row order.
-    Rows(ImuBlock, Vec<Quat>),
-    /// The whole input passed the strict parse: create the output and write.
-    InputValid,
-}
-
-/// The causal filter as a pipeline of four threads, with the result of reading, strictly
+/// The causal filter in two threads, one per core, with the result of reading, strictly
 /// parsing the whole file, then filtering, then writing:
 ///
-/// 1. a reader reads the file, gunzipping a `.gz` one, in chunks (`stream::read_chunks`);
-/// 2. a parser parses them strictly as they come and hands on the rows of each block
+/// 1. an input thread reads the file (gunzipping a `.gz` one) chunk by chunk
+///    (`stream::read_chunks`), parses each chunk strictly as it comes and hands on its rows
 ///    (`csv::parse_imu_in_blocks`, errors and their precedence those of `parse_stream`);
-/// 3. this thread filters the rows as they come, once the start-up window that gives the
+///    once the whole input has passed, it creates the output and writes the formatted rows
+///    as they come: an invalid input leaves no output file;
+/// 2. this thread filters the rows as they come, once the start-up window that gives the
 ///    nominal sample time has arrived (`orientation::startup_sample_time_s`: the first 257
-///    rows, the first block);
-/// 4. a writer formats the filtered rows, and creates and writes the output only once the
-///    parser has accepted the whole input: an invalid input leaves no output file.
+///    rows, within the first block), and formats them.
+///
+/// The filter is the longest stage; everything else (reading, gunzip, parsing, writing)
+/// fits on the other core in less time, so the filter runs on a core of its own. More
+/// threads than cores only added switching (`docs/accuracy.md` §4.3).
 fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
     use std::sync::mpsc;
     let window_rows = orientation::STARTUP_WINDOW_INTERVALS + 1;
     std::thread::scope(|scope| -> Result<()> {
-        let (chunk_tx, chunk_rx) = mpsc::sync_channel::<std::result::Result<Vec<u8>, BadInput>>(16);
         let (block_tx, block_rx) = mpsc::channel::<ImuBlock>();
-        let (writer_tx, writer_rx) = mpsc::channel::<ToWriter>();
-        let valid_tx = writer_tx.clone();
-        scope.spawn(move || stream::read_chunks(input, READ_CHUNK_BYTES, |chunk| chunk_tx.send(chunk).is_ok()));
-        let parsing = scope.spawn(move || -> std::result::Result<BlockSummary, BadInput> {
-            let summary = stream::csv::parse_imu_in_blocks(input, chunk_rx, |block| {
-                let _ = block_tx.send(block);
-            })?;
-            if summary.imu {
-                let _ = valid_tx.send(ToWriter::InputValid);
-            }
-            Ok(summary)
-        });
-        let writing = scope.spawn(move || write_when_valid(writer_rx, output));
+        let (text_tx, text_rx) = mpsc::channel::<Vec<u8>>();
+        let io = std::thread::Builder::new()
+            .name("read-parse-write".into())
+            .spawn_scoped(scope, move || -> Result<()> {
+                let chunks = stream::read_chunks(input, READ_CHUNK_BYTES);
+                let summary = stream::csv::parse_imu_in_blocks(input, chunks, |block| {
+                    let _ = block_tx.send(block);
+                })?;
+                drop(block_tx);
+                if !summary.imu {
+                    return Err(not_imu(input).into());
+                }
+                let mut writer = stream::OrientationCsvWriter::create(output)?;
+                for text in text_rx {
+                    writer.write_formatted(&text)?;
+                }
+                writer.finish()
+            })
+            .map_err(|e| crate::error::Error::Failed(format!("cannot start a thread: {e}")))?;
 
         let mut filter: Option<OrientationFilter> = None;
         let mut window: Vec<ImuBlock> = Vec::new();
@@ -93,8 +94,10 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
             for block in blocks {
                 let quats: Vec<Quat> = block.samples.iter().map(|s| filter.update(s)).collect();
                 done += quats.len();
-                if writer_tx.send(ToWriter::Rows(block, quats)).is_err() {
-                    return false; // the writer failed; its error is returned below
+                let mut text = Vec::new();
+                stream::format_orientation_rows(&mut text, &block.time_texts(), &quats);
+                if text_tx.send(text).is_err() {
+                    return false; // the input was invalid or the output failed: its error is returned below
                 }
             }
             if done >= PROGRESS_MIN_SAMPLES && bar.is_none() {
@@ -121,17 +124,11 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
             let mut f = start_filter(&window, settings);
             filter_blocks(std::mem::take(&mut window), &mut f);
         }
-        drop(writer_tx);
+        drop(text_tx);
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        let parsed = parsing.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        let written = writing.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        // An invalid input wins over a failed output, as when the input was read first.
-        if !parsed?.imu {
-            return Err(not_imu(input).into());
-        }
-        written
+        io.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     })
 }
 
@@ -140,33 +137,6 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
 fn start_filter(window: &[ImuBlock], settings: Settings) -> OrientationFilter {
     let t_s = window.iter().flat_map(|b| b.samples.iter().map(|s| s.t_s));
     OrientationFilter::new(orientation::startup_sample_time_s(t_s), settings)
-}
-
-/// The writer thread of [`streaming`]: formats rows as they come, and creates and writes
-/// the output only after `InputValid`.
-fn write_when_valid(rx: std::sync::mpsc::Receiver<ToWriter>, output: &Path) -> Result<()> {
-    // Formatted blocks waiting for `InputValid`, one buffer each (no copying as they grow).
-    let mut pending: Vec<Vec<u8>> = Vec::new();
-    let mut writer: Option<stream::OrientationCsvWriter> = None;
-    for msg in rx {
-        match msg {
-            ToWriter::Rows(block, quats) => {
-                let mut text = Vec::new();
-                stream::format_orientation_rows(&mut text, &block.time_texts(), &quats);
-                pending.push(text);
-            }
-            ToWriter::InputValid => writer = Some(stream::OrientationCsvWriter::create(output)?),
-        }
-        if let Some(w) = &mut writer {
-            for text in pending.drain(..) {
-                w.write_formatted(&text)?;
-            }
-        }
-    }
-    match writer {
-        Some(w) => w.finish(),
-        None => Ok(()), // the input was invalid: the parser's error is returned
-    }
 }
 
 /// A progress bar on a terminal: the length of a stream is not known before its end.

@@ -44,66 +44,111 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, BadInput> {
     Ok(out)
 }
 
-/// Read a file in chunks of `chunk_bytes` (the last one shorter), gunzipping a `.gz` path,
-/// and hand each chunk to `send`, which returns `false` to stop. A failure is sent as a
-/// last `Err` chunk, with the problem [`read_bytes`] reports (a missing or unreadable file,
-/// an empty `.gz` file, a corrupt gzip stream), so that a parser over the chunks
-/// (`csv::parse_imu_in_blocks`) gives what [`read_bytes`] then [`parse_stream`] would give.
-/// A `.gz` file is read whole (it is the smaller one) and decompressed chunk by chunk.
-pub fn read_chunks(path: &Path, chunk_bytes: usize, mut send: impl FnMut(Result<Vec<u8>, BadInput>) -> bool) {
-    let missing = |e: std::io::Error| BadInput::file(path, Problem::Missing(e.to_string()));
+/// A file's bytes in chunks of `chunk_bytes` (the last one shorter), gunzipping a `.gz`
+/// path. A failure is the last item, an `Err` with the problem [`read_bytes`] reports (a
+/// missing or unreadable file, an empty `.gz` file, a corrupt gzip stream), so that a
+/// parser over the chunks (`csv::parse_imu_in_blocks`) gives what [`read_bytes`] then
+/// [`parse_stream`] would give. A `.gz` file is read whole (it is the smaller one) and
+/// decompressed chunk by chunk as the chunks are taken.
+pub fn read_chunks(path: &Path, chunk_bytes: usize) -> Chunks<Box<dyn Read + Send>> {
+    let failed = |problem| Chunks::failed(path, problem);
     let mut file = match File::open(path) {
         Ok(f) => f,
-        Err(e) => {
-            send(Err(missing(e)));
-            return;
-        }
+        Err(e) => return failed(Problem::Missing(e.to_string())),
     };
     if !is_gzip_path(path) {
-        send_chunks(file, chunk_bytes, missing, send);
-        return;
+        return Chunks::new(path, Box::new(file), chunk_bytes, ReadProblem::Missing);
     }
     let mut raw = Vec::new();
-    match file.read_to_end(&mut raw) {
-        Ok(_) => gunzip_chunks(path, &raw, chunk_bytes, send),
-        Err(e) => {
-            send(Err(missing(e)));
+    if let Err(e) = file.read_to_end(&mut raw) {
+        return failed(Problem::Missing(e.to_string()));
+    }
+    gunzip_chunks(path, std::io::Cursor::new(raw), chunk_bytes).boxed()
+}
+
+/// Gunzip `raw` (a whole `.gz` file, multi-member) in chunks, as [`read_chunks`] does; an
+/// empty file and a corrupt stream are the last item, an `Err`.
+fn gunzip_chunks<R: std::io::BufRead>(path: &Path, raw: R, chunk_bytes: usize) -> Chunks<MultiGzDecoder<R>> {
+    let mut raw = raw;
+    match raw.fill_buf() {
+        Ok([]) => Chunks::failed(path, Problem::Empty),
+        Ok(_) => Chunks::new(path, MultiGzDecoder::new(raw), chunk_bytes, ReadProblem::BadGzip),
+        Err(e) => Chunks::failed(path, Problem::Missing(e.to_string())),
+    }
+}
+
+/// How a read error of a [`Chunks`] source is reported.
+#[derive(Debug, Clone, Copy)]
+enum ReadProblem {
+    /// The file could not be read ([`Problem::Missing`]).
+    Missing,
+    /// The gzip stream is corrupt ([`Problem::BadGzip`]).
+    BadGzip,
+}
+
+/// The bytes of a source in chunks: see [`read_chunks`].
+pub struct Chunks<R> {
+    path: std::path::PathBuf,
+    source: Option<R>,
+    chunk_bytes: usize,
+    read_problem: ReadProblem,
+    /// A failure found before the first chunk, given as the first (and last) item.
+    failure: Option<BadInput>,
+}
+
+impl<R: Read> Chunks<R> {
+    fn new(path: &Path, source: R, chunk_bytes: usize, read_problem: ReadProblem) -> Self {
+        Chunks {
+            path: path.to_path_buf(),
+            source: Some(source),
+            chunk_bytes: chunk_bytes.max(1),
+            read_problem,
+            failure: None,
+        }
+    }
+
+    fn boxed(self) -> Chunks<Box<dyn Read + Send>>
+    where
+        R: Send + 'static,
+    {
+        Chunks {
+            path: self.path,
+            source: self.source.map(|r| Box::new(r) as Box<dyn Read + Send>),
+            chunk_bytes: self.chunk_bytes,
+            read_problem: self.read_problem,
+            failure: self.failure,
+        }
+    }
+
+    fn failed(path: &Path, problem: Problem) -> Self {
+        Chunks {
+            path: path.to_path_buf(),
+            source: None,
+            chunk_bytes: 1,
+            read_problem: ReadProblem::Missing,
+            failure: Some(BadInput::file(path, problem)),
         }
     }
 }
 
-/// Gunzip `raw` (a whole `.gz` file, multi-member) and hand the text to `send` in chunks,
-/// as [`read_chunks`] does; an empty file and a corrupt stream are sent as the last `Err`.
-fn gunzip_chunks(path: &Path, raw: &[u8], chunk_bytes: usize, mut send: impl FnMut(Result<Vec<u8>, BadInput>) -> bool) {
-    if raw.is_empty() {
-        send(Err(BadInput::file(path, Problem::Empty)));
-        return;
-    }
-    let bad_gzip = |e: std::io::Error| BadInput::file(path, Problem::BadGzip(e.to_string()));
-    send_chunks(MultiGzDecoder::new(raw), chunk_bytes, bad_gzip, send);
-}
+impl<R: Read> Iterator for Chunks<R> {
+    type Item = Result<Vec<u8>, BadInput>;
 
-/// Hand everything `source` yields to `send` in chunks of `chunk_bytes` (the last one
-/// shorter) until `send` returns `false`; a read error is sent as the last `Err` chunk, as
-/// `problem` words it.
-fn send_chunks(
-    mut source: impl Read,
-    chunk_bytes: usize,
-    problem: impl Fn(std::io::Error) -> BadInput,
-    mut send: impl FnMut(Result<Vec<u8>, BadInput>) -> bool,
-) {
-    let chunk_bytes = chunk_bytes.max(1);
-    loop {
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(failure) = self.failure.take() {
+            return Some(Err(failure));
+        }
+        let source = self.source.as_mut()?;
         // Filled by plain `read`s: `read_to_end` on the decoder zeroes its buffer again on
         // each of its smaller reads.
-        let mut chunk = vec![0u8; chunk_bytes];
+        let mut chunk = vec![0u8; self.chunk_bytes];
         let mut filled = 0;
         let result = loop {
             match source.read(&mut chunk[filled..]) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
                     filled += n;
-                    if filled == chunk_bytes {
+                    if filled == chunk.len() {
                         break Ok(());
                     }
                 }
@@ -113,15 +158,18 @@ fn send_chunks(
         };
         chunk.truncate(filled);
         match result {
-            Ok(()) if filled == 0 => return,
-            Ok(()) => {
-                if !send(Ok(chunk)) {
-                    return; // the parser has stopped listening
-                }
+            Ok(()) if filled == 0 => {
+                self.source = None;
+                None
             }
+            Ok(()) => Some(Ok(chunk)),
             Err(e) => {
-                send(Err(problem(e)));
-                return;
+                self.source = None;
+                let problem = match self.read_problem {
+                    ReadProblem::Missing => Problem::Missing(e.to_string()),
+                    ReadProblem::BadGzip => Problem::BadGzip(e.to_string()),
+                };
+                Some(Err(BadInput::file(&self.path, problem)))
             }
         }
     }
@@ -151,7 +199,13 @@ pub fn read_stream(path: &Path) -> Result<Stream, BadInput> {
 pub fn parse_gzip(path: &Path, raw: &[u8], chunk_bytes: usize) -> Result<Stream, BadInput> {
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, BadInput>>(8);
-        scope.spawn(move || gunzip_chunks(path, raw, chunk_bytes, |chunk| tx.send(chunk).is_ok()));
+        scope.spawn(move || {
+            for chunk in gunzip_chunks(path, raw, chunk_bytes) {
+                if tx.send(chunk).is_err() {
+                    break; // the parser has stopped listening
+                }
+            }
+        });
         csv::parse_chunks(path, rx)
     })
 }
@@ -276,76 +330,110 @@ impl TimeText for &[u8] {
 /// Append orientation rows (`t,qw,qx,qy,qz`, one per quaternion, time text as given) to
 /// `text`; see [`OrientationCsvWriter`] for the number format. Pure.
 pub fn format_orientation_rows<T: TimeText>(text: &mut Vec<u8>, t_text: &[T], q_world_from_sensor: &[Quat]) {
-    const ROW_GUESS: usize = 16 + 4 * 24;
+    const ROW_GUESS: usize = 16 + 4 * 16;
     text.reserve(q_world_from_sensor.len() * ROW_GUESS);
-    let mut buf = zmij::Buffer::new();
+    let mut fallback = zmij::Buffer::new();
+    // Each row is assembled in a fixed buffer by fixed-size stores, then appended at once.
+    let mut row = [0u8; ROW_BYTES];
     for (t, q) in t_text.iter().zip(q_world_from_sensor) {
-        text.extend_from_slice(t.time_bytes());
-        for v in [q.w, q.x, q.y, q.z] {
-            text.push(b',');
-            push_quat_component(text, v, &mut buf);
+        let t = t.time_bytes();
+        if t.len() > ROW_BYTES - 4 * MAX_COMPONENT_BYTES - 1 {
+            // An unusually long time text: the same format, piece by piece.
+            text.extend_from_slice(t);
+            for v in [q.w, q.x, q.y, q.z] {
+                let len = write_quat_component(&mut row, 0, v, &mut fallback);
+                text.push(b',');
+                text.extend_from_slice(&row[..len]);
+            }
+            text.push(b'\n');
+            continue;
         }
-        text.push(b'\n');
+        row[..t.len()].copy_from_slice(t);
+        let mut len = t.len();
+        for v in [q.w, q.x, q.y, q.z] {
+            row[len] = b',';
+            len = write_quat_component(&mut row, len + 1, v, &mut fallback);
+        }
+        row[len] = b'\n';
+        text.extend_from_slice(&row[..len + 1]);
     }
 }
+
+/// Bytes of the row buffer of [`format_orientation_rows`].
+const ROW_BYTES: usize = 256;
+
+/// Longest component [`write_quat_component`] writes, plus the slack of its fixed-size store.
+const MAX_COMPONENT_BYTES: usize = 32;
 
 /// Significant digits of a quaternion component in the output (the spec asks for 7).
 pub const QUAT_SIGNIFICANT_DIGITS: u32 = 10;
 
-/// Append `v` with [`QUAT_SIGNIFICANT_DIGITS`] significant digits, trailing zeros dropped
-/// (`0.7071067812`, `-0.000123456789`, `0.5`), by integer arithmetic two digits at a time:
-/// a little faster than the shortest round-trip `zmij`, and a quarter less output. Values
-/// outside 1e-4 ≤ |v| < 1 (0, ±1, non-finite) are written shortest round-trip by `zmij`.
-fn push_quat_component(text: &mut Vec<u8>, v: f64, fallback: &mut zmij::Buffer) {
+/// Write `v` into `out` from `at` with [`QUAT_SIGNIFICANT_DIGITS`] significant digits,
+/// trailing zeros dropped (`0.7071067812`, `-0.000123456789`, `0.5`), and return the end;
+/// `out` must have [`MAX_COMPONENT_BYTES`] bytes from `at`. Values outside 1e-4 ≤ |v| < 1
+/// (0, ±1, non-finite) are written shortest round-trip by `zmij`.
+///
+/// The digits come from integer arithmetic on eight digits at a time ([`eight_digits`]),
+/// without division instructions or per-digit branches; this is the hot part of writing.
+#[inline]
+fn write_quat_component(out: &mut [u8], at: usize, v: f64, fallback: &mut zmij::Buffer) -> usize {
     const POW10: [f64; 14] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13];
-    const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+    let out = &mut out[at..at + MAX_COMPONENT_BYTES];
     let a = v.abs();
     if !(1e-4..1.0).contains(&a) {
-        text.extend_from_slice(fallback.format(v).as_bytes());
-        return;
+        let s = fallback.format(v).as_bytes();
+        out[..s.len()].copy_from_slice(s);
+        return at + s.len();
     }
     // Leading zeros after the point: 0 for [0.1, 1), … 3 for [1e-4, 1e-3).
     let zeros = usize::from(a < 0.1) + usize::from(a < 0.01) + usize::from(a < 0.001);
     let decimals = QUAT_SIGNIFICANT_DIGITS as usize + zeros;
     // Below 10^13 + 1 < 2^53: exact as an integer; the product is within an ulp of the
-    // value, and adding one half then truncating rounds to the nearest.
+    // value, and adding one half then truncating rounds to the nearest. m ≤ 10^decimals.
     let m = (a * POW10[decimals] + 0.5) as u64;
-    // m < 10^14: its 14 digits, zero-padded, two at a time.
-    let mut d = [0u8; 14];
-    let hi = (m / 100_000_000) as u32;
-    let lo = (m % 100_000_000) as u32;
-    let pair =
-        |d: &mut [u8; 14], at: usize, x: u32| d[at..at + 2].copy_from_slice(&PAIRS[2 * x as usize..2 * x as usize + 2]);
-    let (lo_hi, lo_lo) = (lo / 10_000, lo % 10_000);
-    pair(&mut d, 6, lo_hi / 100);
-    pair(&mut d, 8, lo_hi % 100);
-    pair(&mut d, 10, lo_lo / 100);
-    pair(&mut d, 12, lo_lo % 100);
-    pair(&mut d, 0, hi / 10_000);
-    pair(&mut d, 2, (hi / 100) % 100);
-    pair(&mut d, 4, hi % 100);
-    let mut buf = [0u8; 16];
-    let mut len = 0;
-    if v < 0.0 {
-        buf[0] = b'-';
-        len = 1;
-    }
-    // The integer digit: 1 when the value rounded up to 1, and the decimals then are 0.
-    buf[len] = d[13 - decimals];
-    buf[len + 1] = b'.';
-    len += 2;
-    buf[len..len + decimals].copy_from_slice(&d[14 - decimals..]);
-    len += decimals;
-    while buf[len - 1] == b'0' {
-        len -= 1;
-    }
-    if buf[len - 1] == b'.' {
-        len -= 1;
-    }
-    // A fixed-size copy (no call to `memcpy`), then the unused tail is cut.
-    let at = text.len();
-    text.extend_from_slice(&buf);
-    text.truncate(at + len);
+    // m's 16 digits, zero-padded: the first eight in `high`, the last eight in `low`.
+    let high = eight_digits((m / 100_000_000) as u32);
+    let low = eight_digits((m % 100_000_000) as u32);
+    // Trailing zero digits are the most significant zero bytes of the digit words.
+    let trailing_zeros = if low == 0 {
+        8 + (high.leading_zeros() / 8) as usize
+    } else {
+        (low.leading_zeros() / 8) as usize
+    };
+    let kept = decimals.saturating_sub(trailing_zeros);
+    let negative = usize::from(v < 0.0);
+    out[0] = b'-';
+    // The integer digit is digit 15 − decimals (in `high`, as decimals ≥ 10): 1 when the
+    // value rounded up to 1, and the decimals then are 0.
+    let high = high | ASCII_ZEROS;
+    out[negative] = (high >> (8 * (15 - decimals))) as u8;
+    out[negative + 1] = b'.';
+    // The decimals by two fixed-size stores (the first decimals − 8 from `high`, then
+    // `low`); what lies past the kept ones is overwritten by what follows.
+    let first = negative + 2;
+    out[first..first + 8].copy_from_slice(&(high >> (8 * (16 - decimals))).to_le_bytes());
+    out[first + decimals - 8..first + decimals].copy_from_slice(&(low | ASCII_ZEROS).to_le_bytes());
+    let len = if kept == 0 { negative + 1 } else { negative + 2 + kept };
+    at + len
+}
+
+/// The eight decimal digits of `x` < 10^8, zero-padded, as the bytes of a `u64` (values 0–9,
+/// the most significant digit in the lowest byte, so `to_le_bytes` gives them in reading
+/// order). Splits into halves of 10^4, quarters of 100 and single digits in parallel lanes,
+/// dividing by 100 and 10 with multiply-and-shift: exact below 10^4 (`x·5243 >> 19`) and
+/// below 100 (`x·103 >> 10`); checked for every `x` below 10^8 by a test.
+#[inline(always)]
+fn eight_digits(x: u32) -> u64 {
+    let x = u64::from(x);
+    // Two 32-bit lanes: x / 10^4 (first digits) and x % 10^4.
+    let v = (x / 10_000) | ((x % 10_000) << 32);
+    let hundreds = ((v * 5243) >> 19) & 0x0000_007F_0000_007F;
+    // Four 16-bit lanes of two digits each.
+    let v = hundreds | ((v - hundreds * 100) << 16);
+    let tens = ((v * 103) >> 10) & 0x000F_000F_000F_000F;
+    // Eight 8-bit lanes of one digit each.
+    tens | ((v - tens * 10) << 8)
 }
 
 #[cfg(test)]
@@ -353,9 +441,56 @@ mod tests {
     use super::*;
 
     fn component(v: f64) -> String {
+        let mut out = [0u8; MAX_COMPONENT_BYTES];
+        let len = write_quat_component(&mut out, 0, v, &mut zmij::Buffer::new());
+        String::from_utf8(out[..len].to_vec()).unwrap()
+    }
+
+    /// The format of [`write_quat_component`] by the plain route: round to 10 significant
+    /// digits the same way (`a·10^d + 0.5`, truncated), write with `format!`, drop trailing
+    /// zeros.
+    fn component_by_format(v: f64) -> String {
+        let a = v.abs();
+        if !(1e-4..1.0).contains(&a) {
+            return zmij::Buffer::new().format(v).to_string();
+        }
+        let zeros = usize::from(a < 0.1) + usize::from(a < 0.01) + usize::from(a < 0.001);
+        let decimals = QUAT_SIGNIFICANT_DIGITS as usize + zeros;
+        let m = (a * 10f64.powi(decimals as i32) + 0.5) as u64;
+        let digits = format!("{m:0>width$}", width = decimals + 1);
+        let (int, frac) = digits.split_at(digits.len() - decimals);
+        let frac = frac.trim_end_matches('0');
+        let sign = if v < 0.0 { "-" } else { "" };
+        if frac.is_empty() {
+            format!("{sign}{int}")
+        } else {
+            format!("{sign}{int}.{frac}")
+        }
+    }
+
+    #[test]
+    fn eight_digits_for_every_value_below_10_to_the_8() {
+        for x in 0..100_000_000u32 {
+            let d = eight_digits(x).to_le_bytes();
+            let back = d.iter().fold(0u32, |n, &b| {
+                assert!(b < 10, "{x}: {d:?}");
+                n * 10 + u32::from(b)
+            });
+            assert_eq!(back, x);
+        }
+    }
+
+    #[test]
+    fn rows_have_the_time_text_and_four_components() {
+        let q = [
+            Quat::new(0.5, -0.000123456789012, 0.99999999999, -1.0),
+            Quat::new(1.0, 0.0, -3.1e-5, 0.25),
+        ];
+        let long_t = "1".repeat(300);
         let mut text = Vec::new();
-        push_quat_component(&mut text, v, &mut zmij::Buffer::new());
-        String::from_utf8(text).unwrap()
+        format_orientation_rows(&mut text, &["12.5".as_bytes(), long_t.as_bytes()], &q);
+        let expected = format!("12.5,0.5,-0.000123456789,1,-1.0\n{long_t},1.0,0.0,-0.000031,0.25\n");
+        assert_eq!(String::from_utf8(text).unwrap(), expected);
     }
 
     #[test]
@@ -376,6 +511,12 @@ mod tests {
 
         proptest! {
             /// Reading back gives the value to 10 significant digits (and so the spec's 7).
+            #[test]
+            fn quat_component_is_the_rounded_value_written_plainly(v in -1.0f64..=1.0, scale in 0i32..6) {
+                let v = v * 10f64.powi(-scale);
+                prop_assert_eq!(component(v), component_by_format(v));
+            }
+
             #[test]
             fn quat_component_reads_back_within_half_a_unit_of_the_10th_digit(v in -1.0f64..=1.0) {
                 let text = component(v);
