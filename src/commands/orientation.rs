@@ -46,27 +46,37 @@ fn not_imu(path: &Path) -> BadInput {
 /// and hands on the rows of each chunk.
 const READ_CHUNK_BYTES: usize = 1 << 16;
 
+/// What the filter hands to the writer, in row order.
+enum Filtered {
+    /// Rows the filter thread formatted itself (it was waiting for input anyway).
+    Text(Vec<u8>),
+    /// Rows (for their time texts) and their quaternions, for the writer to format.
+    Rows(ImuBlock, Vec<Quat>),
+}
+
 /// The causal filter in two threads, one per core, with the result of reading, strictly
 /// parsing the whole file, then filtering, then writing:
 ///
 /// 1. an input thread reads the file (gunzipping a `.gz` one) chunk by chunk
 ///    (`stream::read_chunks`), parses each chunk strictly as it comes and hands on its rows
 ///    (`csv::parse_imu_in_blocks`, errors and their precedence those of `parse_stream`);
-///    once the whole input has passed, it creates the output and writes the formatted rows
+///    once the whole input has passed, it creates the output and writes the filtered rows
 ///    as they come: an invalid input leaves no output file;
 /// 2. this thread filters the rows as they come, once the start-up window that gives the
 ///    nominal sample time has arrived (`orientation::startup_sample_time_s`: the first 257
-///    rows, within the first block), and formats them.
+///    rows, within the first block).
 ///
-/// The filter is the longest stage; everything else (reading, gunzip, parsing, writing)
-/// fits on the other core in less time, so the filter runs on a core of its own. More
-/// threads than cores only added switching (`docs/accuracy.md` §4.3).
+/// Formatting goes to whichever thread has time: the filter formats a block itself when no
+/// parsed block is waiting for it (reading and parsing are the slower side), and leaves it
+/// to the writer when one is (the filter is the slower side) or when the input thread has
+/// finished parsing. Two threads for two cores: more threads than cores only added
+/// switching (`docs/accuracy.md` §4.3).
 fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
-    use std::sync::mpsc;
+    use std::sync::mpsc::{self, TryRecvError};
     let window_rows = orientation::STARTUP_WINDOW_INTERVALS + 1;
     std::thread::scope(|scope| -> Result<()> {
         let (block_tx, block_rx) = mpsc::channel::<ImuBlock>();
-        let (text_tx, text_rx) = mpsc::channel::<Vec<u8>>();
+        let (filtered_tx, filtered_rx) = mpsc::channel::<Filtered>();
         let io = std::thread::Builder::new()
             .name("read-parse-write".into())
             .spawn_scoped(scope, move || -> Result<()> {
@@ -79,8 +89,16 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
                     return Err(not_imu(input).into());
                 }
                 let mut writer = stream::OrientationCsvWriter::create(output)?;
-                for text in text_rx {
-                    writer.write_formatted(&text)?;
+                let mut text = Vec::new();
+                for filtered in filtered_rx {
+                    match filtered {
+                        Filtered::Text(text) => writer.write_formatted(&text)?,
+                        Filtered::Rows(block, quats) => {
+                            text.clear();
+                            stream::format_orientation_rows(&mut text, &block.time_texts(), &quats);
+                            writer.write_formatted(&text)?;
+                        }
+                    }
                 }
                 writer.finish()
             })
@@ -90,15 +108,46 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
         let mut window: Vec<ImuBlock> = Vec::new();
         let mut bar: Option<ProgressBar> = None;
         let mut done = 0;
-        let mut filter_blocks = |blocks: Vec<ImuBlock>, filter: &mut OrientationFilter| -> bool {
-            for block in blocks {
-                let quats: Vec<Quat> = block.samples.iter().map(|s| filter.update(s)).collect();
+        // A block taken from the input while deciding who formats the previous one.
+        let mut next: Option<ImuBlock> = None;
+        let mut input_open = true;
+        loop {
+            let block = match next.take() {
+                Some(b) => b,
+                None => match block_rx.recv() {
+                    Ok(b) => b,
+                    Err(_) => break,
+                },
+            };
+            window.push(block);
+            if filter.is_none() && window.iter().map(|b| b.samples.len()).sum::<usize>() < window_rows {
+                continue;
+            }
+            let f = filter.get_or_insert_with(|| start_filter(&window, settings));
+            let mut sent = true;
+            for block in std::mem::take(&mut window) {
+                let quats: Vec<Quat> = block.samples.iter().map(|s| f.update(s)).collect();
                 done += quats.len();
-                let mut text = Vec::new();
-                stream::format_orientation_rows(&mut text, &block.time_texts(), &quats);
-                if text_tx.send(text).is_err() {
-                    return false; // the input was invalid or the output failed: its error is returned below
+                if input_open && next.is_none() {
+                    match block_rx.try_recv() {
+                        Ok(b) => next = Some(b),
+                        Err(TryRecvError::Disconnected) => input_open = false,
+                        Err(TryRecvError::Empty) => {}
+                    }
                 }
+                let filtered = if input_open && next.is_none() {
+                    let mut text = Vec::new();
+                    stream::format_orientation_rows(&mut text, &block.time_texts(), &quats);
+                    Filtered::Text(text)
+                } else {
+                    Filtered::Rows(block, quats)
+                };
+                // A failed send: the input was invalid or the output failed; its error is
+                // returned below.
+                sent &= filtered_tx.send(filtered).is_ok();
+            }
+            if !sent {
+                break;
             }
             if done >= PROGRESS_MIN_SAMPLES && bar.is_none() {
                 bar = progress_bar(input);
@@ -106,25 +155,17 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
             if let Some(b) = &bar {
                 b.set_position(done as u64);
             }
-            true
-        };
-        for block in &block_rx {
-            window.push(block);
-            if filter.is_none() && window.iter().map(|b| b.samples.len()).sum::<usize>() < window_rows {
-                continue;
-            }
-            let f = filter.get_or_insert_with(|| start_filter(&window, settings));
-            if !filter_blocks(std::mem::take(&mut window), f) {
-                break;
-            }
         }
         drop(block_rx);
         if !window.is_empty() {
             // A stream shorter than the start-up window.
             let mut f = start_filter(&window, settings);
-            filter_blocks(std::mem::take(&mut window), &mut f);
+            for block in std::mem::take(&mut window) {
+                let quats: Vec<Quat> = block.samples.iter().map(|s| f.update(s)).collect();
+                let _ = filtered_tx.send(Filtered::Rows(block, quats));
+            }
         }
-        drop(text_tx);
+        drop(filtered_tx);
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
