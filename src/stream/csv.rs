@@ -298,16 +298,14 @@ impl Blocks<'_> {
             return;
         }
         let body = text.strip_suffix('\n').unwrap_or(text);
-        let mut ahead = text.as_bytes();
         for raw in split_bytewise(body, b'\n') {
             self.lines_before += 1;
             if !skip
                 && self.line_error.is_none()
-                && let Err(e) = self.parser.line_with_ahead(self.lines_before, raw, ahead, false)
+                && let Err(e) = self.parser.line(self.lines_before, raw, false)
             {
                 self.line_error = Some(e);
             }
-            ahead = &ahead[(raw.len() + 1).min(ahead.len())..];
         }
     }
 }
@@ -349,19 +347,6 @@ impl<'p> LineParser<'p> {
     /// One line (without its '\n'), numbered from 1. `maybe_truncated`: it is the last line
     /// and the file does not end with a newline.
     fn line(&mut self, line_no: usize, raw: &str, maybe_truncated: bool) -> Result<(), BadInput> {
-        self.line_with_ahead(line_no, raw, raw.as_bytes(), maybe_truncated)
-    }
-
-    /// [`LineParser::line`], where `ahead` is the input from the line's start on (the
-    /// line, its end and what follows): the one-pass row parser reads eight bytes at a time
-    /// and may look past the line's end.
-    fn line_with_ahead(
-        &mut self,
-        line_no: usize,
-        raw: &str,
-        ahead: &[u8],
-        maybe_truncated: bool,
-    ) -> Result<(), BadInput> {
         let path = self.path;
         let bad_line = |p: Problem| BadInput::at_line(path, line_no, p);
         let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -386,7 +371,7 @@ impl<'p> LineParser<'p> {
         // The common row, plain decimals only, in one pass (it starts with a digit or '-', so
         // it is neither blank nor a comment); anything else, and every error, takes the
         // general path, which gives the same values for such rows.
-        let t_str = match plain_row(line.as_bytes(), ahead, &mut fields[..n_cols]) {
+        let t_str = match plain_row(line.as_bytes(), &mut fields[..n_cols]) {
             Some(t_len) => &line[..t_len],
             None => match general_row(path, line_no, line, columns, &mut fields[..n_cols], maybe_truncated)? {
                 Some(t_str) => t_str,
@@ -584,129 +569,26 @@ fn digits_at(bytes: &[u8], mut i: usize, m: &mut u64) -> usize {
 
 /// A row of exactly `fields.len()` comma-separated plain decimals
 /// ([`parse_plain_decimal`]), parsed in one pass into `fields`; returns the length of the
-/// first field (the time text). `ahead` is the input from the line's start on (at least
-/// the line); where 24 bytes of it are left, a field is read eight bytes at a time
-/// ([`plain_decimal_prefix_wide`]). `None` for any other row, which then takes the general
+/// first field (the time text). `None` for any other row, which then takes the general
 /// path: for the rows accepted here, that path gives the same values bit for bit
 /// (`plain_row_agrees_with_the_general_path`).
 #[inline]
-fn plain_row(line: &[u8], ahead: &[u8], fields: &mut [f64]) -> Option<usize> {
-    debug_assert!(ahead.starts_with(line));
+fn plain_row(line: &[u8], fields: &mut [f64]) -> Option<usize> {
     let n = fields.len();
-    let mut at = 0;
+    let mut rest = line;
     let mut t_len = 0;
     for (k, field) in fields.iter_mut().enumerate() {
-        let wide = ahead.get(at..at + WIDE_BYTES).and_then(plain_decimal_prefix_wide);
-        let (v, len) = match wide {
-            Some(decided) => decided?,
-            None => plain_decimal_prefix(&line[at..])?,
-        };
+        let (v, len) = plain_decimal_prefix(rest)?;
         *field = v;
         if k == 0 {
             t_len = len;
         }
-        at += len;
-        if at > line.len() {
-            return None; // read past the line's end (a field followed by '\n' and digits)
-        }
+        rest = &rest[len..];
         if k + 1 < n {
-            if line.get(at) != Some(&b',') {
-                return None;
-            }
-            at += 1;
+            rest = rest.strip_prefix(b",")?;
         }
     }
-    (at == line.len()).then_some(t_len)
-}
-
-/// Bytes [`plain_decimal_prefix_wide`] reads.
-const WIDE_BYTES: usize = 25;
-
-/// [`plain_decimal_prefix`] of a field that starts `bytes` ([`WIDE_BYTES`] of them, which
-/// may run past the field and its line), eight bytes at a time and without a branch per
-/// digit: `Some` of what [`plain_decimal_prefix`] gives, bit for bit
-/// (`wide_prefix_agrees_with_plain_prefix`), for numbers of at most 7 integer digits and 15
-/// decimals; `None` for longer ones, which the caller gives to [`plain_decimal_prefix`].
-#[inline(always)]
-fn plain_decimal_prefix_wide(bytes: &[u8]) -> Option<Option<(f64, usize)>> {
-    const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-        1e20, 1e21, 1e22,
-    ];
-    const POW10_U64: [u64; 20] = {
-        let mut p = [1u64; 20];
-        let mut i = 1;
-        while i < 20 {
-            p[i] = p[i - 1] * 10;
-            i += 1;
-        }
-        p
-    };
-    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    let negative = bytes[0] == b'-';
-    let start = usize::from(negative);
-    let w = word(start);
-    let int_digits = digit_run(w);
-    match int_digits {
-        0 => return Some(None),
-        8 => return None,
-        _ => {}
-    }
-    let int = digits_value(w, int_digits);
-    let (m, decimals) = if (w >> (8 * int_digits)) as u8 == b'.' {
-        // Up to 15 decimals from two words, without a branch on how many.
-        let first = start + int_digits + 1;
-        let (f, g) = (word(first), word(first + 8));
-        let (run_f, run_g) = (digit_run(f), digit_run(g));
-        if run_f == 8 && run_g == 8 {
-            return None;
-        }
-        let short = run_f < 8;
-        let decimals = if short { run_f } else { 8 + run_g };
-        let frac_f = digits_value(f, run_f);
-        let frac = if short {
-            frac_f
-        } else {
-            frac_f * POW10_U64[run_g] + digits_value(g, run_g)
-        };
-        // `1.` is not taken; more than 19 digits are not either (and would overflow here).
-        if decimals == 0 || int_digits + decimals > 19 {
-            return Some(None);
-        }
-        (int * POW10_U64[decimals] + frac, decimals)
-    } else {
-        (int, 0)
-    };
-    if m > 1 << 53 {
-        return Some(None);
-    }
-    let len = start + int_digits + if decimals > 0 { decimals + 1 } else { 0 };
-    let v = m as f64 / POW10[decimals];
-    Some(Some((if negative { -v } else { v }, len)))
-}
-
-/// How many of the eight bytes of `w` (in memory order) are ASCII digits before the first
-/// other byte. Borrows and carries only move towards later bytes, so the bytes up to the
-/// first non-digit are classified exactly.
-#[inline(always)]
-fn digit_run(w: u64) -> usize {
-    let non_digit =
-        (w.wrapping_add(0x4646_4646_4646_4646) | w.wrapping_sub(0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080;
-    (non_digit.trailing_zeros() / 8) as usize
-}
-
-/// The value of the first `n` (≤ 8) bytes of `w`, which are ASCII digits, the first the
-/// most significant: the digits are moved to the top of the word (zeros before them), then
-/// combined in pairs, fours and eights by three multiplications.
-#[inline(always)]
-fn digits_value(w: u64, n: usize) -> u64 {
-    // Shifted in two steps so that n = 0 (a shift by 64) gives 0.
-    let digits = (w.wrapping_sub(0x3030_3030_3030_3030) << (4 * (8 - n))) << (4 * (8 - n));
-    let pairs = digits.wrapping_mul(10).wrapping_add(digits >> 8);
-    let fours = (pairs & 0x0000_00FF_0000_00FF)
-        .wrapping_mul(100 + (1_000_000 << 32))
-        .wrapping_add(((pairs >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32)));
-    fours >> 32
+    rest.is_empty().then_some(t_len)
 }
 
 /// `text.split(sep)` for an ASCII separator, as a plain byte scan: `split` with a `char`
@@ -1116,13 +998,8 @@ mod tests {
                     0..12,
                 ),
                 n in 1usize..11,
-                after in "(\r?\n[-0-9.,]{0,40})?",
             ) {
                 let line = fields.join(",");
-                // What follows the line in the input: read ahead by the wide path, never taken.
-                let ahead = format!("{line}{after}");
-                let mut narrow = [f64::NAN; 10];
-                let narrow_len = plain_row(line.as_bytes(), line.as_bytes(), &mut narrow[..n]);
                 let mut values = [f64::NAN; 10];
                 let plain = fields.iter().all(|f| {
                     let b = f.as_bytes();
@@ -1131,13 +1008,7 @@ mod tests {
                         && !f.ends_with('.') && !f[1..].contains('-') && !f.starts_with("-.") && !f.starts_with('.')
                         && f.matches('.').count() <= 1 && (1..=15).contains(&digits)
                 });
-                let wide_len = plain_row(line.as_bytes(), ahead.as_bytes(), &mut values[..n]);
-                prop_assert_eq!(wide_len, narrow_len);
-                if wide_len.is_some() {
-                    prop_assert_eq!(narrow[..n].iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                        values[..n].iter().map(|v| v.to_bits()).collect::<Vec<_>>());
-                }
-                match wide_len {
+                match plain_row(line.as_bytes(), &mut values[..n]) {
                     Some(t_len) => {
                         let split: Vec<&str> = line.split(',').collect();
                         prop_assert_eq!(split.len(), n);
@@ -1147,24 +1018,6 @@ mod tests {
                         }
                     }
                     None => prop_assert!(!(plain && fields.len() == n), "{:?} refused", line),
-                }
-            }
-
-            /// The wide reader gives the plain reader's value and length, or leaves the
-            /// field to it; whatever follows the field in its window.
-            #[test]
-            fn wide_prefix_agrees_with_plain_prefix(
-                field in "-?[0-9]{0,12}(\\.[0-9]{0,18})?",
-                after in "[-0-9.,\r\n eE]{0,30}",
-            ) {
-                let mut window = format!("{field}{after}").into_bytes();
-                window.resize(WIDE_BYTES, b'\n');
-                let wide = plain_decimal_prefix_wide(&window[..WIDE_BYTES]);
-                let narrow = plain_decimal_prefix(&window);
-                if let Some(decided) = wide {
-                    prop_assert_eq!(decided.map(|(v, n)| (v.to_bits(), n)), narrow.map(|(v, n)| (v.to_bits(), n)));
-                } else {
-                    prop_assert!(window.iter().take_while(|b| b.is_ascii_digit() || **b == b'-' || **b == b'.').count() >= 8);
                 }
             }
 
