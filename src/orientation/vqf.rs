@@ -138,6 +138,12 @@ pub struct Vqf {
     gyr_quat: Q,
     /// Inclination correction, `q_earth6d_from_inertial`.
     acc_quat: Q,
+    /// `acc_quat ⊗ gyr_quat` (`q_earth6d_from_sensor`) and its rotation matrix as of the last
+    /// accelerometer step, used by the bias estimation, the magnetometer step and the
+    /// output; `q6_current` is false after either quaternion changed since.
+    q6: Q,
+    r6: Mat3,
+    q6_current: bool,
     /// Heading of the 6D earth frame in the world frame, rad in [−π, π].
     delta_rad: f64,
     /// Accelerometer in the inertial frame, low-passed with `tau_acc_s`.
@@ -256,9 +262,8 @@ fn gain_from_tau(tau_s: f64, ts_s: f64) -> f64 {
 /// Second-order Butterworth low-pass (bilinear transform) with cut-off √2 / (2π τ).
 #[derive(Debug, Clone, Copy)]
 struct Butterworth2 {
+    /// Numerator `[b0, 2 b0, b0]`: only b0 is kept, as `2 b0 · x` = `b0·x + b0·x` exactly.
     b0: f64,
-    b1: f64,
-    b2: f64,
     /// Denominator, a0 = 1.
     a1: f64,
     a2: f64,
@@ -276,8 +281,6 @@ impl Butterworth2 {
         let b0 = c * c / d;
         Butterworth2 {
             b0,
-            b1: 2.0 * b0,
-            b2: b0,
             a1: 2.0 * (c * c - 1.0) / d,
             a2: (1.0 - SQRT_2 * c + c * c) / d,
             tau_s,
@@ -315,9 +318,10 @@ impl<const N: usize> LowPass<N> {
         match self.warmup_count {
             None => {
                 for i in 0..N {
-                    let y = c.b0 * x[i] + self.s0[i];
-                    self.s0[i] = c.b1 * x[i] - c.a1 * y + self.s1[i];
-                    self.s1[i] = c.b2 * x[i] - c.a2 * y;
+                    let bx = c.b0 * x[i];
+                    let y = bx + self.s0[i];
+                    self.s0[i] = (bx + bx) - c.a1 * y + self.s1[i];
+                    self.s1[i] = bx - c.a2 * y;
                     self.y[i] = y;
                 }
             }
@@ -336,7 +340,7 @@ impl<const N: usize> LowPass<N> {
             // Steady state for a constant input y: set y = x = mean in the difference equations.
             for i in 0..N {
                 self.s0[i] = self.y[i] * (1.0 - c.b0);
-                self.s1[i] = self.y[i] * (c.b2 - c.a2);
+                self.s1[i] = self.y[i] * (c.b0 - c.a2);
             }
             self.warmup_count = None;
         } else {
@@ -488,6 +492,9 @@ impl Vqf {
             params,
             gyr_quat: [1.0, 0.0, 0.0, 0.0],
             acc_quat: [1.0, 0.0, 0.0, 0.0],
+            q6: [1.0, 0.0, 0.0, 0.0],
+            r6: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+            q6_current: true,
             delta_rad: 0.0,
             acc_lp: LowPass::new(),
             k_mag_init: 1.0,
@@ -553,6 +560,7 @@ impl Vqf {
             let s = sin / rate;
             self.gyr_quat = quat_mul(&self.gyr_quat, &[cos, s * w[0], s * w[1], s * w[2]]);
             normalize(&mut self.gyr_quat);
+            self.q6_current = false;
         }
     }
 
@@ -589,10 +597,18 @@ impl Vqf {
             quat_mul(&[0.0, 1.0, 0.0, 1.0], &self.acc_quat)
         };
         normalize(&mut self.acc_quat);
+        self.refresh_q6();
 
         if self.params.motion_bias_estimation || self.params.rest_bias_estimation {
             self.estimate_bias(&up);
         }
+    }
+
+    #[inline(always)]
+    fn refresh_q6(&mut self) {
+        self.q6 = quat_mul(&self.acc_quat, &self.gyr_quat);
+        self.r6 = rotation_matrix(&self.q6);
+        self.q6_current = true;
     }
 
     #[inline(always)]
@@ -615,7 +631,7 @@ impl Vqf {
     #[inline(always)]
     fn estimate_bias(&mut self, up: &[f64; 3]) {
         let b = self.bias_rps;
-        let r = rotation_matrix(&quat_mul(&self.acc_quat, &self.gyr_quat));
+        let r = self.r6;
         let rb = [
             r[0][0] * b[0] + r[0][1] * b[1] + r[0][2] * b[2],
             r[1][0] * b[0] + r[1][1] * b[1] + r[1][2] * b[2],
@@ -709,7 +725,10 @@ impl Vqf {
         if mag == [0.0; 3] {
             return;
         }
-        let mag_earth = rotate(&quat_mul(&self.acc_quat, &self.gyr_quat), &mag);
+        if !self.q6_current {
+            self.refresh_q6();
+        }
+        let mag_earth = mat_vec(&self.r6, &mag);
         if self.params.mag_disturbance_rejection {
             self.detect_mag_disturbance(&mag_earth);
         }
@@ -795,13 +814,22 @@ impl Vqf {
     /// 6D orientation `q_earth6d_from_sensor` (z up, heading arbitrary but continuous).
     #[inline]
     pub fn quat_6d(&self) -> Quat {
-        to_quat(quat_mul(&self.acc_quat, &self.gyr_quat))
+        to_quat(self.q6())
+    }
+
+    #[inline(always)]
+    fn q6(&self) -> Q {
+        if self.q6_current {
+            self.q6
+        } else {
+            quat_mul(&self.acc_quat, &self.gyr_quat)
+        }
     }
 
     /// 9D orientation `q_world_from_sensor` (the 6D one turned by the heading offset).
     #[inline]
     pub fn quat_9d(&self) -> Quat {
-        let q = quat_mul(&self.acc_quat, &self.gyr_quat);
+        let q = self.q6();
         let (s, c) = (self.delta_rad / 2.0).sin_cos();
         Quat::new(
             c * q[0] - s * q[3],
@@ -825,6 +853,7 @@ impl Vqf {
     pub fn set_inclination_correction(&mut self, q_earth6d_from_inertial: Quat) {
         let q = q_earth6d_from_inertial;
         self.acc_quat = [q.w, q.x, q.y, q.z];
+        self.q6_current = false;
     }
 
     /// Heading offset δ of the 6D earth frame from the world frame, rad.
