@@ -18,15 +18,9 @@ fn run_filter_ours(samples: &[ImuSample], ts: f64, use_mag: bool, out: &mut Vec<
     let mut f = Vqf::new(ts, VqfParams::default());
     out.clear();
     out.extend(samples.iter().map(|s| {
-        f.update_gyr(s.gyr_sensor_rps, ts);
-        f.update_acc(s.acc_sensor_mps2);
-        match s.mag_sensor {
-            Some(m) if use_mag => {
-                f.update_mag(m);
-                f.quat_9d()
-            }
-            _ => f.quat_6d(),
-        }
+        let mag = s.mag_sensor.filter(|_| use_mag);
+        f.update(s.gyr_sensor_rps, ts, s.acc_sensor_mps2, mag);
+        if mag.is_some() { f.quat_9d() } else { f.quat_6d() }
     }));
 }
 

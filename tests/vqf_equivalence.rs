@@ -89,9 +89,11 @@ fn default_parameters_are_the_reference_defaults() {
     assert_eq!(back(&theirs), VqfParams::default());
 }
 
-/// The two filters in lockstep.
+/// The filters in lockstep: ours through its per-sensor steps and through the one-call
+/// `update` (which reorders independent work), and the reference.
 struct Pair {
     ours: Vqf,
+    fused: Vqf,
     reference: vqf_rs::VQF,
 }
 
@@ -99,13 +101,26 @@ impl Pair {
     fn new(ts_s: f64, params: VqfParams) -> Self {
         Pair {
             ours: Vqf::new(ts_s, params),
+            fused: Vqf::new(ts_s, params),
             reference: vqf_rs::VQF::new(ts_s, None, None, Some(reference_params(&params))),
         }
     }
 
-    fn step(&mut self, s: &ImuSample, dt_s: f64, use_mag: bool) {
+    /// One sample; `restart`: restart the inclination and heading convergence after the
+    /// gyroscope step, as `OrientationFilter` does after a long gap (for the one-call update,
+    /// before it: the gyroscope step touches neither).
+    fn step(&mut self, s: &ImuSample, dt_s: f64, use_mag: bool, restart: bool) {
+        if restart {
+            self.fused.restart_acc_lowpass();
+            self.fused.restart_heading_convergence();
+        }
+        let mag = s.mag_sensor.filter(|_| use_mag);
+        self.fused.update(s.gyr_sensor_rps, dt_s, s.acc_sensor_mps2, mag);
         self.ours.update_gyr(s.gyr_sensor_rps, dt_s);
         self.reference.update_gyr_with_ts(s.gyr_sensor_rps, dt_s);
+        if restart {
+            self.reconverge();
+        }
         self.ours.update_acc(s.acc_sensor_mps2);
         self.reference.update_acc(s.acc_sensor_mps2);
         if let (true, Some(m)) = (use_mag, s.mag_sensor) {
@@ -114,7 +129,7 @@ impl Pair {
         }
     }
 
-    /// What `OrientationFilter` does after a long gap.
+    /// What `OrientationFilter` did after a long gap, before the one-call update.
     fn reconverge(&mut self) {
         self.ours.restart_acc_lowpass();
         self.ours.restart_heading_convergence();
@@ -126,6 +141,7 @@ impl Pair {
     /// What the warm start did with vqf-rs's state before `Vqf::reverse_time` existed.
     fn reverse_time(&mut self) {
         self.ours.reverse_time();
+        self.fused.reverse_time();
         let st = self.reference.state_mut();
         st.bias = st.bias.map(|b| -b);
         st.rest_gyr_lp_state = [[f64::NAN; 2]; 3];
@@ -141,7 +157,7 @@ impl Pair {
 struct Diff {
     samples: usize,
     max_angle_deg: f64,
-    /// Samples whose quaternion (6D or 9D) is not bit-identical.
+    /// Samples where a quaternion (6D or 9D, either of our paths) is not bit-identical.
     inexact_quats: usize,
     rest_mismatches: usize,
     mag_dist_mismatches: usize,
@@ -151,9 +167,12 @@ struct Diff {
 impl Diff {
     fn compare(&mut self, p: &Pair) {
         let to = |q: vqf_rs::Quaternion| Quat::new(q.0, q.1, q.2, q.3);
+        let (q6, q9) = (to(p.reference.quat_6d()), to(p.reference.quat_9d()));
         let pairs = [
-            (p.ours.quat_6d(), to(p.reference.quat_6d())),
-            (p.ours.quat_9d(), to(p.reference.quat_9d())),
+            (p.ours.quat_6d(), q6),
+            (p.ours.quat_9d(), q9),
+            (p.fused.quat_6d(), q6),
+            (p.fused.quat_9d(), q9),
         ];
         self.samples += 1;
         let mut exact = true;
@@ -165,13 +184,15 @@ impl Diff {
             }
         }
         self.inexact_quats += usize::from(!exact);
-        self.rest_mismatches += usize::from(p.ours.rest_detected() != p.reference.rest_detected());
-        self.mag_dist_mismatches += usize::from(p.ours.mag_dist_detected() != p.reference.mag_dist_detected());
         let (bias_ref, sigma_ref) = p.reference.bias_estimate();
-        for (a, b) in p.ours.bias_rps().iter().zip(bias_ref) {
-            self.max_bias_diff_rps = self.max_bias_diff_rps.max((a - b).abs());
+        for ours in [&p.ours, &p.fused] {
+            self.rest_mismatches += usize::from(ours.rest_detected() != p.reference.rest_detected());
+            self.mag_dist_mismatches += usize::from(ours.mag_dist_detected() != p.reference.mag_dist_detected());
+            for (a, b) in ours.bias_rps().iter().zip(bias_ref) {
+                self.max_bias_diff_rps = self.max_bias_diff_rps.max((a - b).abs());
+            }
+            self.max_bias_diff_rps = self.max_bias_diff_rps.max((ours.bias_sigma_rps() - sigma_ref).abs());
         }
-        self.max_bias_diff_rps = self.max_bias_diff_rps.max((p.ours.bias_sigma_rps() - sigma_ref).abs());
     }
 
     fn holds(&self) -> bool {
@@ -233,10 +254,7 @@ fn run(samples: &[ImuSample], ts_s: f64, params: VqfParams, use_mag: bool, timin
     let mut diff = Diff::default();
     for (i, s) in samples.iter().enumerate() {
         let (dt, restart) = step_time(samples, i, ts_s, timing);
-        pair.step(s, dt, use_mag);
-        if restart {
-            pair.reconverge();
-        }
+        pair.step(s, dt, use_mag, restart);
         diff.compare(&pair);
     }
     diff
@@ -326,20 +344,21 @@ fn fixture_time_reversal_and_bias_setting() {
                 gyr_sensor_rps: s.gyr_sensor_rps.map(|g| -g),
                 ..*s
             };
-            pair.step(&reversed, ts, use_mag);
+            pair.step(&reversed, ts, use_mag, false);
             diff.compare(&pair);
         }
         pair.reverse_time();
         for s in &samples {
-            pair.step(s, ts, use_mag);
+            pair.step(s, ts, use_mag, false);
             diff.compare(&pair);
         }
         // Setting the bias (the backward-bias initialisation in `offline`).
         let bias = [0.01, -0.02, 0.005];
         pair.ours.set_bias_rps(bias);
+        pair.fused.set_bias_rps(bias);
         pair.reference.set_bias_estimate(bias, None);
         for s in &samples[..2000] {
-            pair.step(s, ts, use_mag);
+            pair.step(s, ts, use_mag, false);
             diff.compare(&pair);
         }
         diff.assert_holds(&format!("fixture reversed and forwards, use_mag {use_mag}"));
@@ -375,16 +394,15 @@ fn a_perturbed_coefficient_is_caught() {
     let ts = startup_sample_time_s(samples.iter().map(|s| s.t_s));
     let params = VqfParams::default();
     let mut pair = Pair::new(ts, params);
-    pair.ours = Vqf::new(
-        ts,
-        VqfParams {
-            tau_acc_s: params.tau_acc_s * (1.0 + 1e-12),
-            ..params
-        },
-    );
+    let perturbed = VqfParams {
+        tau_acc_s: params.tau_acc_s * (1.0 + 1e-12),
+        ..params
+    };
+    pair.ours = Vqf::new(ts, perturbed);
+    pair.fused = Vqf::new(ts, perturbed);
     let mut diff = Diff::default();
     for s in &samples {
-        pair.step(s, ts, true);
+        pair.step(s, ts, true, false);
         diff.compare(&pair);
     }
     eprintln!("perturbed: {diff:?}");

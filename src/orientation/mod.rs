@@ -170,15 +170,15 @@ impl OrientationFilter {
             ],
             _ => gyr,
         };
-        self.vqf.update_gyr(gyr_step, dt_s);
         if dt_s >= self.settings.reconverge_after_gap_s {
+            // Before the gyroscope step, which touches neither the accelerometer low-pass nor
+            // the heading gain: the same as restarting between the gyroscope and accelerometer
+            // steps.
             self.reconverge();
         }
-        self.vqf.update_acc(s.acc_sensor_mps2);
         let use_mag = self.settings.use_mag;
-        if let (true, Some(m)) = (use_mag, s.mag_sensor) {
-            self.vqf.update_mag(m);
-        }
+        let mag = s.mag_sensor.filter(|_| use_mag);
+        self.vqf.update(gyr_step, dt_s, s.acc_sensor_mps2, mag);
         self.last = Some((s.t_s, gyr));
         self.quat(use_mag && s.mag_sensor.is_some())
     }

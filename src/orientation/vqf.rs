@@ -564,12 +564,39 @@ impl Vqf {
         }
     }
 
+    /// One sample: the same results as [`Self::update_gyr`], [`Self::update_acc`] and (with a
+    /// magnetometer reading) [`Self::update_mag`] in that order, faster. The magnetometer step
+    /// neither reads nor writes what the bias estimation does (bias, covariance, their
+    /// low-passes), so it runs first: its work then overlaps the bias update, which is on the
+    /// chain every next sample waits for (bias → gyroscope step → inclination → bias).
+    #[inline]
+    pub fn update(&mut self, gyr_rps: [f64; 3], dt_s: f64, acc_mps2: [f64; 3], mag: Option<[f64; 3]>) {
+        self.update_gyr(gyr_rps, dt_s);
+        let up = self.update_inclination(acc_mps2);
+        if let Some(mag) = mag {
+            self.update_mag(mag);
+        }
+        if let Some(up) = up {
+            self.estimate_bias(&up);
+        }
+    }
+
     /// Accelerometer step (m/s², sensor frame): rest detection, inclination correction, bias
     /// estimation. An all-zero reading is skipped.
     #[inline]
     pub fn update_acc(&mut self, acc_mps2: [f64; 3]) {
+        if let Some(up) = self.update_inclination(acc_mps2) {
+            self.estimate_bias(&up);
+        }
+    }
+
+    /// The accelerometer step up to the bias estimation; returns the normalised low-passed
+    /// acceleration in the 6D earth frame (before this step's correction) when the bias is
+    /// to be estimated, `None` if not (or for an all-zero reading, which is skipped).
+    #[inline(always)]
+    fn update_inclination(&mut self, acc_mps2: [f64; 3]) -> Option<[f64; 3]> {
         if acc_mps2 == [0.0; 3] {
-            return;
+            return None;
         }
         if self.params.rest_bias_estimation {
             self.detect_rest_acc(&acc_mps2);
@@ -598,10 +625,7 @@ impl Vqf {
         };
         normalize(&mut self.acc_quat);
         self.refresh_q6();
-
-        if self.params.motion_bias_estimation || self.params.rest_bias_estimation {
-            self.estimate_bias(&up);
-        }
+        (self.params.motion_bias_estimation || self.params.rest_bias_estimation).then_some(up)
     }
 
     #[inline(always)]
