@@ -303,6 +303,8 @@ struct LowPass<const N: usize> {
     warmup_count: Option<f64>,
 }
 
+// Each lane indexes several arrays (input, state, output) at once.
+#[allow(clippy::needless_range_loop)]
 impl<const N: usize> LowPass<N> {
     fn new() -> Self {
         LowPass {
@@ -732,11 +734,12 @@ impl Vqf {
     /// bias += K e, P −= K R P (given as `krp`), then clip the bias.
     #[inline(always)]
     fn apply_gain(&mut self, k: &Mat3, e: &[f64; 3], krp: &Mat3) {
-        let step = mat_vec(k, e);
-        for i in 0..3 {
-            self.bias_rps[i] += step[i];
-            for j in 0..3 {
-                self.bias_p[i][j] -= krp[i][j];
+        for (b, step) in self.bias_rps.iter_mut().zip(mat_vec(k, e)) {
+            *b += step;
+        }
+        for (p_row, krp_row) in self.bias_p.iter_mut().zip(krp) {
+            for (p, krp) in p_row.iter_mut().zip(krp_row) {
+                *p -= krp;
             }
         }
         clip(&mut self.bias_rps, self.coef.bias_clip_rps);
