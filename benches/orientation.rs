@@ -4,12 +4,18 @@
 //! elements (samples) per second.
 //!
 //! `cargo bench --bench orientation -- --warm-up-time 1 --measurement-time 3`
+//!
+//! `vqf_filter` compares the bare filters, our `orientation::Vqf` against `vqf-rs` 0.3.0 (the
+//! oracle it equals bit for bit), on BROAD trial 24 (57,746 samples) when `../shared/data/broad`
+//! is there, else on the committed 75 s fixture: gyroscope, accelerometer and (9D) magnetometer
+//! update and the quaternion of every sample.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use twistcoach::orientation::{Settings, estimate_causal};
+use twistcoach::frames::Quat;
+use twistcoach::orientation::{Settings, Vqf, VqfParams, estimate_causal, startup_sample_time_s};
 use twistcoach::stream::{Samples, read_stream};
 
 fn causal_filter(c: &mut Criterion) {
@@ -26,6 +32,64 @@ fn causal_filter(c: &mut Criterion) {
             ..Settings::default()
         };
         group.bench_function(name, |b| b.iter(|| estimate_causal(black_box(&samples), settings)));
+    }
+    group.finish();
+}
+
+/// Our VQF against vqf-rs, same samples, same sample time, quaternion of every sample.
+fn vqf_filter(c: &mut Criterion) {
+    let trial = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/broad/24_disturbed_tapping_A.imu.csv.gz");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/broad/02_slow_rotation_first75s.imu.csv.gz");
+    let path = if trial.is_file() { trial } else { fixture };
+    eprintln!("vqf_filter on {}", path.display());
+    let Samples::Imu(samples) = read_stream(&path).expect("input parses").samples else {
+        panic!("not an IMU stream")
+    };
+    let ts = startup_sample_time_s(samples.iter().map(|s| s.t_s));
+    let mut group = c.benchmark_group("vqf_filter");
+    group.throughput(Throughput::Elements(samples.len() as u64));
+    for (dims, use_mag) in [("9d", true), ("6d", false)] {
+        group.bench_function(format!("vqf_rs_{dims}"), |b| {
+            b.iter(|| {
+                let mut f = vqf_rs::VQF::new(ts, None, None, None);
+                let out: Vec<Quat> = black_box(&samples)
+                    .iter()
+                    .map(|s| {
+                        f.update_gyr_with_ts(s.gyr_sensor_rps, ts);
+                        f.update_acc(s.acc_sensor_mps2);
+                        let q = match s.mag_sensor {
+                            Some(m) if use_mag => {
+                                f.update_mag(m);
+                                f.quat_9d()
+                            }
+                            _ => f.quat_6d(),
+                        };
+                        Quat::new(q.0, q.1, q.2, q.3)
+                    })
+                    .collect();
+                out
+            })
+        });
+        group.bench_function(format!("ours_{dims}"), |b| {
+            b.iter(|| {
+                let mut f = Vqf::new(ts, VqfParams::default());
+                let out: Vec<Quat> = black_box(&samples)
+                    .iter()
+                    .map(|s| {
+                        f.update_gyr(s.gyr_sensor_rps, ts);
+                        f.update_acc(s.acc_sensor_mps2);
+                        match s.mag_sensor {
+                            Some(m) if use_mag => {
+                                f.update_mag(m);
+                                f.quat_9d()
+                            }
+                            _ => f.quat_6d(),
+                        }
+                    })
+                    .collect();
+                out
+            })
+        });
     }
     group.finish();
 }
@@ -59,5 +123,5 @@ fn read_parse_write(c: &mut Criterion) {
     let _ = std::fs::remove_file(&out);
 }
 
-criterion_group!(benches, causal_filter, read_parse_write);
+criterion_group!(benches, vqf_filter, causal_filter, read_parse_write);
 criterion_main!(benches);

@@ -116,7 +116,7 @@ fn rest_bias_interp(s: &[ImuSample], mag: bool) -> Vec<Quat> {
             })
             .collect()
     };
-    let q6d = ov::orientation_6d(s, &bias, &dt, ts, ori::vqf_params().tau_acc);
+    let q6d = ov::orientation_6d(s, &bias, &dt, ts, ori::vqf_params().tau_acc_s);
     let Some(mags) = s
         .iter()
         .map(|x| x.mag_sensor)

@@ -146,7 +146,7 @@ fn orientations(s: &SensorStream, config: &Config) -> (Vec<f64>, Vec<Quat>) {
                     // at neutral (see `drift`), and VQF's own rest-bias updates during
                     // still holds would bend it. Supine, the twist is observed by gravity
                     // and rest-bias estimation keeps the inclination clean.
-                    params.rest_bias_est_enabled = config.variation == Variation::Supine;
+                    params.rest_bias_estimation = config.variation == Variation::Supine;
                     orientation::warm::estimate_warm_started_with(imu, settings, params)
                 }
             };

@@ -303,7 +303,7 @@ impl SensorState {
                 // breathing during still holds and rests as bias and make that drift wander.
                 // Supine, the twist is seen by gravity and rest-bias estimation keeps the
                 // inclination clean.
-                params.rest_bias_est_enabled = !upright;
+                params.rest_bias_estimation = !upright;
                 let mut f = OrientationFilter::with_params(
                     dt,
                     OrientationSettings {

@@ -1,8 +1,9 @@
 //! Orientation estimation: raw IMU samples → `q_world_from_sensor`.
 //!
-//! The causal filter is VQF (Laidig & Seel, Information Fusion 2023) as implemented by the
-//! `vqf-rs` crate, which we verified against the reference implementation (see
-//! `tests/vqf_parity.rs`). This module adapts it to real streams:
+//! The causal filter is VQF (Laidig & Seel, Information Fusion 2023), our own implementation in
+//! [`vqf`], verified against the reference implementation (`tests/vqf_parity.rs`) and equal bit
+//! for bit to the `vqf-rs` crate (`tests/vqf_equivalence.rs`). This module adapts it to real
+//! streams:
 //!
 //! - VQF's coefficients are built for one sample time. We build them for the stream's
 //!   nominal sample time (the mean regular interval) and integrate the gyroscope with each
@@ -23,12 +24,13 @@ pub mod accuracy;
 pub mod gyro_calibration;
 pub mod offline;
 pub mod offline_vqf;
+pub mod vqf;
 pub mod warm;
 
 use crate::frames::Quat;
 use crate::stream::ImuSample;
 
-pub use vqf_rs::Params as VqfParams;
+pub use vqf::{Params as VqfParams, Vqf};
 
 /// Settings of the orientation estimate.
 #[derive(Debug, Clone, Copy)]
@@ -128,7 +130,7 @@ pub fn startup_sample_time_s(t_s: impl Iterator<Item = f64>) -> f64 {
 
 /// Causal VQF for one sensor, sample by sample, with each sample's own time step.
 pub struct OrientationFilter {
-    vqf: vqf_rs::VQF,
+    vqf: Vqf,
     settings: Settings,
     nominal_dt_s: f64,
     last: Option<(f64, [f64; 3])>,
@@ -146,7 +148,7 @@ impl OrientationFilter {
             0.01
         };
         OrientationFilter {
-            vqf: vqf_rs::VQF::new(dt, None, None, Some(params)),
+            vqf: Vqf::new(dt, params),
             settings,
             nominal_dt_s: dt,
             last: None,
@@ -168,15 +170,15 @@ impl OrientationFilter {
             ],
             _ => gyr,
         };
-        self.vqf.update_gyr_with_ts(gyr_step, dt_s);
         if dt_s >= self.settings.reconverge_after_gap_s {
+            // Before the gyroscope step, which touches neither the accelerometer low-pass nor
+            // the heading gain: the same as restarting between the gyroscope and accelerometer
+            // steps.
             self.reconverge();
         }
-        self.vqf.update_acc(s.acc_sensor_mps2);
         let use_mag = self.settings.use_mag;
-        if let (true, Some(m)) = (use_mag, s.mag_sensor) {
-            self.vqf.update_mag(m);
-        }
+        let mag = s.mag_sensor.filter(|_| use_mag);
+        self.vqf.update(gyr_step, dt_s, s.acc_sensor_mps2, mag);
         self.last = Some((s.t_s, gyr));
         self.quat(use_mag && s.mag_sensor.is_some())
     }
@@ -185,14 +187,12 @@ impl OrientationFilter {
     /// inclination follows them fully) and the fast initial heading convergence (gains 1,
     /// 1/2, 1/3, …), as VQF does at start-up. Bias and magnetic reference are kept.
     fn reconverge(&mut self) {
-        let state = self.vqf.state_mut();
-        state.acc_lp_state = [[f64::NAN; 2]; 3];
-        state.k_mag_init = 1.0;
+        self.vqf.restart_acc_lowpass();
+        self.vqf.restart_heading_convergence();
     }
 
     fn quat(&self, nine_d: bool) -> Quat {
-        let q = if nine_d { self.vqf.quat_9d() } else { self.vqf.quat_6d() };
-        Quat::new(q.0, q.1, q.2, q.3)
+        if nine_d { self.vqf.quat_9d() } else { self.vqf.quat_6d() }
     }
 
     /// Whether VQF currently detects rest (for diagnostics and the body model).
@@ -207,7 +207,7 @@ impl OrientationFilter {
 
     /// Current gyroscope bias estimate, rad/s in the sensor frame.
     pub fn gyr_bias_sensor_rps(&self) -> [f64; 3] {
-        self.vqf.bias_estimate().0
+        self.vqf.bias_rps()
     }
 }
 

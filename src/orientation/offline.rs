@@ -115,7 +115,7 @@ pub fn estimate_offline_with(samples: &[ImuSample], settings: Settings, offline:
                 ..*s
             })
             .collect();
-        offline_vqf::orientation_6d(&corrected, &vec![[0.0; 3]; samples.len()], &dt, ts, params.tau_acc)
+        offline_vqf::orientation_6d(&corrected, &vec![[0.0; 3]; samples.len()], &dt, ts, params.tau_acc_s)
     };
     let Some(mags) = offline_vqf::magnetometer(samples, settings.use_mag) else {
         return q6d;
@@ -263,7 +263,7 @@ pub fn estimate_backward_bias_init(samples: &[ImuSample], settings: Settings) ->
     }
     let bias_at_start = backward.gyr_bias_sensor_rps().map(|b| -b);
     let mut forward = OrientationFilter::with_params(dt, settings, vqf_params());
-    forward.vqf.set_bias_estimate(bias_at_start, None);
+    forward.vqf.set_bias_rps(bias_at_start);
     samples.iter().map(|s| forward.update(s)).collect()
 }
 

@@ -5,7 +5,7 @@
 //! `tests/offline_vqf_parity.rs`).
 //!
 //! The steps, each a pure function below:
-//! 1. Gyroscope bias: the causal VQF (vqf-rs) runs forwards and, on the time-reversed
+//! 1. Gyroscope bias: the causal VQF (`super::vqf`) runs forwards and, on the time-reversed
 //!    recording (negated rates), backwards; at every sample the two bias estimates are
 //!    fused by their covariances, `b = (P₁⁻¹ + P₂⁻¹)⁻¹ (P₁⁻¹ b₁ + P₂⁻¹ b₂)`.
 //! 2. Strapdown integration of the bias-free rates: `q_inertial_from_sensor`.
@@ -83,7 +83,7 @@ pub fn offline_vqf_with_steps(
     let fused: Vec<(Vec3, f64)> = forward
         .iter()
         .zip(&backward)
-        .map(|(f, b)| fuse_bias(f, b, params.bias_sigma_init))
+        .map(|(f, b)| fuse_bias(f, b, params.bias_sigma_init_dps))
         .collect();
     let bias: Vec<Vec3> = fused.iter().map(|(b, _)| *b).collect();
     let rest = forward.iter().zip(&backward).map(|(f, b)| f.rest || b.rest).collect();
@@ -93,7 +93,7 @@ pub fn offline_vqf_with_steps(
         .map(|(f, b)| f.mag_disturbed && b.mag_disturbed)
         .collect();
 
-    let q6d = orientation_6d(samples, &bias, dt_s, nominal_ts_s, params.tau_acc);
+    let q6d = orientation_6d(samples, &bias, dt_s, nominal_ts_s, params.tau_acc_s);
     let (q9d, delta_rad) = match &mags {
         Some(mags) => {
             let mut delta = heading_disagreement_rad(&q6d, mags);
@@ -180,7 +180,7 @@ pub fn vqf_pass(
     direction: Direction,
 ) -> Vec<PassRecord> {
     let n = samples.len();
-    let mut vqf = vqf_rs::VQF::new(nominal_ts_s, None, None, Some(*params));
+    let mut vqf = super::Vqf::new(nominal_ts_s, *params);
     let sign = match direction {
         Direction::Forward => 1.0,
         Direction::Backward => -1.0,
@@ -202,14 +202,14 @@ pub fn vqf_pass(
             dt,
             nominal_ts_s,
         );
-        vqf.update_gyr_with_ts(rate.map(|g| sign * g), dt);
+        vqf.update_gyr(rate.map(|g| sign * g), dt);
         vqf.update_acc(s.acc_sensor_mps2);
         if let (true, Some(m)) = (use_mag, s.mag_sensor) {
             vqf.update_mag(m);
         }
         records[i] = Some(PassRecord {
-            gyr_bias_sensor_rps: vqf.state().bias.map(|b| sign * b),
-            bias_cov: vqf.state().bias_p.0,
+            gyr_bias_sensor_rps: vqf.bias_rps().map(|b| sign * b),
+            bias_cov: vqf.bias_covariance(),
             rest: vqf.rest_detected(),
             mag_disturbed: vqf.mag_dist_detected(),
         });
@@ -338,9 +338,9 @@ pub struct HeadingFilter {
 impl HeadingFilter {
     pub fn from_params(p: &VqfParams) -> Self {
         HeadingFilter {
-            tau_mag_s: p.tau_mag,
-            rejection_enabled: p.mag_dist_rejection_enabled,
-            mag_max_rejection_time_s: p.mag_max_rejection_time,
+            tau_mag_s: p.tau_mag_s,
+            rejection_enabled: p.mag_disturbance_rejection,
+            mag_max_rejection_time_s: p.mag_max_rejection_time_s,
             mag_rejection_factor: p.mag_rejection_factor,
         }
     }

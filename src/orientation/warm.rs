@@ -33,16 +33,10 @@ pub fn estimate_warm_started_with(samples: &[ImuSample], settings: Settings, par
         });
     }
     let mut forward = OrientationFilter::with_params(dt, settings, params);
-    let mut state = *backward.vqf.state();
-    state.bias = state.bias.map(|b| -b);
-    // Low-pass states of the rates restart from the next sample rather than carrying the
-    // reversed sign.
-    state.rest_gyr_lp_state = [[f64::NAN; 2]; 3];
-    state.rest_last_gyr_lp = [0.0; 3];
-    state.rest_t = 0.0;
-    state.motion_bias_est_rlp_state = [[f64::NAN; 2]; 9];
-    state.motion_bias_est_bias_lp_state = [[f64::NAN; 2]; 2];
-    *forward.vqf.state_mut() = state;
+    // Same sample time and parameters: continue from the backward pass's state, bias sign
+    // flipped and the low-passes of rates restarted (`Vqf::reverse_time`).
+    forward.vqf = backward.vqf;
+    forward.vqf.reverse_time();
     let mut out = Vec::with_capacity(samples.len());
     let mut prev_t: Option<f64> = None;
     for s in samples {
@@ -70,9 +64,8 @@ pub const SNAP_AFTER_GAP_S: f64 = 0.5;
 /// Rotate VQF's inclination correction so the accelerometer reads straight up now, and
 /// restart its accelerometer low-pass from the next sample.
 fn snap_inclination(filter: &mut OrientationFilter, acc_sensor_mps2: [f64; 3]) {
-    let st = filter.vqf.state_mut();
-    let to = |q: vqf_rs::Quaternion| Quat::new(q.0, q.1, q.2, q.3);
-    let acc_earth = (to(st.acc_quat) * to(st.gyr_quat)).rotate(acc_sensor_mps2);
+    let vqf = &mut filter.vqf;
+    let acc_earth = (vqf.inclination_correction() * vqf.quat_3d()).rotate(acc_sensor_mps2);
     let n = crate::frames::norm(acc_earth);
     if n < 1e-6 {
         return;
@@ -82,9 +75,8 @@ fn snap_inclination(filter: &mut OrientationFilter, acc_sensor_mps2: [f64; 3]) {
     let axis = [a[1], -a[0], 0.0];
     let angle = a[2].clamp(-1.0, 1.0).acos();
     let corr = Quat::from_axis_angle(axis, angle);
-    let acc_quat = (corr * to(st.acc_quat)).normalized();
-    st.acc_quat = vqf_rs::Quaternion(acc_quat.w, acc_quat.x, acc_quat.y, acc_quat.z);
-    st.acc_lp_state = [[f64::NAN; 2]; 3];
+    vqf.set_inclination_correction((corr * vqf.inclination_correction()).normalized());
+    vqf.restart_acc_lowpass();
 }
 
 #[cfg(test)]
