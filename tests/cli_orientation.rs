@@ -261,3 +261,44 @@ fn later_samples_change_no_earlier_estimate() {
     assert_eq!(b.len(), 10_001);
     assert_eq!(a[..], b[..a.len()]);
 }
+
+/// The rows go to a temporary file beside the output while the input is still being
+/// checked: an existing output is replaced only by a whole new one, a late problem in the
+/// input leaves it as it was, and no temporary file is left either way.
+#[test]
+fn an_existing_output_is_replaced_only_whole() {
+    let dir = tmp_dir("staged");
+    let out = dir.join("o.csv");
+    std::fs::write(&out, "previous contents\n").unwrap();
+    let mut text = moving_recording(30_000, 0);
+    let good = dir.join("good.csv");
+    std::fs::write(&good, &text).unwrap();
+    text.push_str("400.0,1,2,3,4,5,6,7,8,x\n");
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, &text).unwrap();
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+
+    let failed = run_orientation(&bad, &out, &[]);
+    assert_eq!(
+        failed.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("line 30003"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous contents\n");
+    assert_eq!(files(), ["bad.csv", "good.csv", "o.csv"]);
+
+    let done = run_orientation(&good, &out, &[]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert_eq!(output_rows(&out).len(), 30_001);
+    assert_eq!(files(), ["bad.csv", "good.csv", "o.csv"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -60,8 +60,10 @@ enum Filtered {
 /// 1. an input thread reads the file (gunzipping a `.gz` one) chunk by chunk
 ///    (`stream::read_chunks`), parses each chunk strictly as it comes and hands on its rows
 ///    (`csv::parse_imu_in_blocks`, errors and their precedence those of `parse_stream`);
-///    once the whole input has passed, it creates the output and writes the filtered rows
-///    as they come: an invalid input leaves no output file;
+///    between chunks it writes the rows filtered so far to a temporary file beside the
+///    output, renamed onto the output once everything has passed and been written
+///    (`OrientationCsvWriter::create_staged`): an invalid input leaves no output file, and
+///    an existing output is replaced only whole;
 /// 2. this thread filters the rows as they come, once the start-up window that gives the
 ///    nominal sample time has arrived (`orientation::startup_sample_time_s`: the first 257
 ///    rows, within the first block).
@@ -69,8 +71,8 @@ enum Filtered {
 /// Formatting goes to whichever thread has time: the filter formats a block itself when no
 /// parsed block is waiting for it (reading and parsing are the slower side), and leaves it
 /// to the writer when one is (the filter is the slower side) or when the input thread has
-/// finished parsing. Two threads for two cores: more threads than cores only added
-/// switching (`docs/accuracy.md` §4.3).
+/// finished parsing. Two threads for two cores: a third one for gunzip was slower
+/// (`docs/accuracy.md` §4.4).
 fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
     use std::sync::mpsc::{self, TryRecvError};
     let window_rows = orientation::STARTUP_WINDOW_INTERVALS + 1;
@@ -80,25 +82,42 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
         let io = std::thread::Builder::new()
             .name("read-parse-write".into())
             .spawn_scoped(scope, move || -> Result<()> {
+                // Rows are written to a temporary file beside the output as they come
+                // (renamed onto it at the end, removed on failure), so the formatted rows
+                // do not pile up in memory until the input has passed; an output that is
+                // not a regular file is written in place once the input has passed.
+                let (mut writer, mut output_error) = match stream::OrientationCsvWriter::create_staged(output) {
+                    Some(Ok(w)) => (Some(w), None),
+                    Some(Err(e)) => (None, Some(e)),
+                    None => (None, None),
+                };
+                let mut text = Vec::new();
                 let chunks = stream::read_chunks(input, READ_CHUNK_BYTES);
                 let summary = stream::csv::parse_imu_in_blocks(input, chunks, |block| {
                     let _ = block_tx.send(block);
+                    if let (Some(w), None) = (&mut writer, &output_error) {
+                        while let Ok(filtered) = filtered_rx.try_recv() {
+                            if let Err(e) = write_filtered(w, filtered, &mut text) {
+                                output_error = Some(e);
+                                break;
+                            }
+                        }
+                    }
                 })?;
                 drop(block_tx);
+                // An invalid input wins over a failed output, as when the input was read first.
                 if !summary.imu {
                     return Err(not_imu(input).into());
                 }
-                let mut writer = stream::OrientationCsvWriter::create(output)?;
-                let mut text = Vec::new();
+                if let Some(e) = output_error {
+                    return Err(e);
+                }
+                let mut writer = match writer {
+                    Some(w) => w,
+                    None => stream::OrientationCsvWriter::create(output)?,
+                };
                 for filtered in filtered_rx {
-                    match filtered {
-                        Filtered::Text(text) => writer.write_formatted(&text)?,
-                        Filtered::Rows(block, quats) => {
-                            text.clear();
-                            stream::format_orientation_rows(&mut text, &block.time_texts(), &quats);
-                            writer.write_formatted(&text)?;
-                        }
-                    }
+                    write_filtered(&mut writer, filtered, &mut text)?;
                 }
                 writer.finish()
             })
@@ -171,6 +190,18 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
         }
         io.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     })
+}
+
+/// Write filtered rows, formatting them first if the filter did not (`text` is scratch).
+fn write_filtered(writer: &mut stream::OrientationCsvWriter, filtered: Filtered, text: &mut Vec<u8>) -> Result<()> {
+    match filtered {
+        Filtered::Text(formatted) => writer.write_formatted(&formatted),
+        Filtered::Rows(block, quats) => {
+            text.clear();
+            stream::format_orientation_rows(text, &block.time_texts(), &quats);
+            writer.write_formatted(text)
+        }
+    }
 }
 
 /// The causal filter for a stream whose first rows (at least the start-up window, or the

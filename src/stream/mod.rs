@@ -231,6 +231,10 @@ pub struct OrientationCsvWriter {
     path: std::path::PathBuf,
     sink: Sink,
     text: Vec<u8>,
+    /// The temporary file written instead of `path` by a staged writer
+    /// ([`OrientationCsvWriter::create_staged`]), renamed onto `path` by `finish` and
+    /// removed if the writer is dropped before.
+    staged: Option<std::path::PathBuf>,
 }
 
 enum Sink {
@@ -240,7 +244,31 @@ enum Sink {
 
 impl OrientationCsvWriter {
     pub fn create(path: &Path) -> Result<Self, Error> {
-        let file = File::create(path).map_err(|source| Error::Output {
+        Self::create_at(path, path)
+    }
+
+    /// A writer whose rows go to a temporary file beside `path` (`.NAME.PID.partial`),
+    /// which `finish` renames onto `path`: `path` appears (or is replaced) only whole, and
+    /// only if `finish` is reached; a writer dropped before removes its temporary file. So
+    /// rows can be written while the input is still being checked. `None` when `path`
+    /// exists and is not a regular file (a device, a pipe, a symbolic link), which must be
+    /// written in place, or has no file name.
+    pub fn create_staged(path: &Path) -> Option<Result<Self, Error>> {
+        let in_place = std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file());
+        let name = path.file_name().filter(|_| !in_place)?;
+        let mut staged_name = std::ffi::OsString::from(".");
+        staged_name.push(name);
+        staged_name.push(format!(".{}.partial", std::process::id()));
+        let staged = path.with_file_name(staged_name);
+        Some(Self::create_at(path, &staged).map(|mut w| {
+            w.staged = Some(staged);
+            w
+        }))
+    }
+
+    /// A writer for `path` (which names it in errors and chooses gzip) writing to `file_path`.
+    fn create_at(path: &Path, file_path: &Path) -> Result<Self, Error> {
+        let file = File::create(file_path).map_err(|source| Error::Output {
             path: path.to_path_buf(),
             source,
         })?;
@@ -259,6 +287,7 @@ impl OrientationCsvWriter {
             path: path.to_path_buf(),
             sink,
             text,
+            staged: None,
         })
     }
 
@@ -288,23 +317,37 @@ impl OrientationCsvWriter {
         written.map_err(|source| self.output_error(source))
     }
 
-    /// Write what is pending and close the file (and the gzip stream).
+    /// Write what is pending and close the file (and the gzip stream); a staged writer's
+    /// file is then renamed onto the output path.
     pub fn finish(mut self) -> Result<(), Error> {
         self.write_pending()?;
-        let done = match self.sink {
-            Sink::Plain(ref mut f) => f.flush(),
-            Sink::Gzip(g) => g.finish().and_then(|mut w| w.flush()),
+        let done = match &mut self.sink {
+            Sink::Plain(f) => f.flush(),
+            Sink::Gzip(g) => g.try_finish().and_then(|()| g.get_mut().flush()),
         };
-        done.map_err(|source| Error::Output {
-            path: self.path,
-            source,
-        })
+        done.map_err(|source| self.output_error(source))?;
+        if let Some(staged) = self.staged.take() {
+            std::fs::rename(&staged, &self.path).map_err(|source| {
+                let _ = std::fs::remove_file(&staged);
+                self.output_error(source)
+            })?;
+        }
+        Ok(())
     }
 
     fn output_error(&self, source: std::io::Error) -> Error {
         Error::Output {
             path: self.path.clone(),
             source,
+        }
+    }
+}
+
+impl Drop for OrientationCsvWriter {
+    /// A staged writer that did not finish leaves no file behind.
+    fn drop(&mut self) {
+        if let Some(staged) = self.staged.take() {
+            let _ = std::fs::remove_file(staged);
         }
     }
 }
