@@ -15,13 +15,15 @@
 //! low-passed gyroscope, in motion by the inclination correction rate expressed in the sensor
 //! frame through the low-passed rotation matrix (the vertical part weakly pulled to zero).
 //!
-//! The floating-point results equal those of the reference implementation (the authors' C++,
-//! and `vqf-rs` 0.3.0, which we use as the test oracle in `tests/vqf_equivalence.rs`), bit for
-//! bit on the BROAD trials and our parity fixture: every operation that feeds an estimate is
-//! done in the same order. What is faster is the structure around it: nothing is computed for
-//! debug outputs only (the correction angular rates), the low-pass lanes are arrays the
-//! compiler vectorises, the rest-phase Kalman update skips the products with R = I (exact: x·1
-//! and x + 0·y are x for finite values) and the matrix products are written out.
+//! The floating-point results equal those of `vqf-rs` 0.3.0 (a port of the authors' C++, which we
+//! used before and keep as the test oracle in `tests/vqf_equivalence.rs`) bit for bit on every
+//! sample of the BROAD trials and our parity fixture, and those of the authors' C++ to 1.1e-8°
+//! (`tests/vqf_parity.rs`): every operation that feeds an estimate is done in the same order.
+//! What is faster is the structure around it: nothing is computed for debug outputs only (the
+//! correction angular rates), the low-pass lanes are arrays the compiler vectorises, the
+//! rest-phase Kalman update skips the products with R = I (exact: x·1 and x + 0·y are x for
+//! finite values), the matrix products are written out, `q_earth6d_from_sensor` and its
+//! rotation matrix are computed once per sample (docs/accuracy.md §4.3 has what each gave).
 //!
 //! Pure: no I/O, no clock. Owns the filter only; sample timing, gaps and restarts are
 //! `super::OrientationFilter`'s.
@@ -128,8 +130,8 @@ impl Default for Params {
 
 /// The causal VQF for one sensor at one nominal sample time.
 ///
-/// Call [`Vqf::update_gyr`], then [`Vqf::update_acc`], then (9D) [`Vqf::update_mag`] for
-/// every sample; read [`Vqf::quat_6d`] / [`Vqf::quat_9d`].
+/// For every sample call [`Vqf::update`] (or [`Vqf::update_gyr`], then [`Vqf::update_acc`],
+/// then, 9D, [`Vqf::update_mag`]: the same results); read [`Vqf::quat_6d`] / [`Vqf::quat_9d`].
 #[derive(Debug, Clone)]
 pub struct Vqf {
     params: Params,
