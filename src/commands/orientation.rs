@@ -46,12 +46,48 @@ fn not_imu(path: &Path) -> BadInput {
 /// and hands on the rows of each chunk.
 const READ_CHUNK_BYTES: usize = 1 << 16;
 
-/// What the filter hands to the writer, in row order.
-enum Filtered {
-    /// Rows the filter thread formatted itself (it was waiting for input anyway).
-    Text(Vec<u8>),
-    /// Rows (for their time texts) and their quaternions, for the writer to format.
-    Rows(ImuBlock, Vec<Quat>),
+/// The output side, shared by the two threads of [`streaming`] under a lock: the filtered
+/// rows waiting to be written, in row order, and the writer once there is one.
+#[derive(Default)]
+struct OutputSide {
+    writer: Option<stream::OrientationCsvWriter>,
+    /// Filtered rows (for their time texts) and their quaternions, in row order.
+    waiting: std::collections::VecDeque<(ImuBlock, Vec<Quat>)>,
+    /// The filter has handed over its last rows.
+    filter_done: bool,
+    /// Writing failed (or the staged output could not be created): the writer is gone, and
+    /// this is the command's error unless the input is invalid.
+    error: Option<crate::error::Error>,
+}
+
+impl OutputSide {
+    /// Format and write every waiting block, in order, if this side has the writer (`text`
+    /// is scratch).
+    fn write_waiting(&mut self, text: &mut Vec<u8>) {
+        let Some(writer) = self.writer.as_mut() else {
+            return;
+        };
+        while let Some((block, quats)) = self.waiting.pop_front() {
+            if let Err(e) = write_rows(writer, &block, &quats, text) {
+                self.error = Some(e);
+                self.writer = None;
+                self.waiting.clear();
+                return;
+            }
+        }
+    }
+}
+
+/// Format and write filtered rows (`text` is scratch).
+fn write_rows(
+    writer: &mut stream::OrientationCsvWriter,
+    block: &ImuBlock,
+    quats: &[Quat],
+    text: &mut Vec<u8>,
+) -> Result<()> {
+    text.clear();
+    stream::format_orientation_rows(text, &block.time_texts(), quats);
+    writer.write_formatted(text)
 }
 
 /// The causal filter in two threads, one per core, with the result of reading, strictly
@@ -60,64 +96,72 @@ enum Filtered {
 /// 1. an input thread reads the file (gunzipping a `.gz` one) chunk by chunk
 ///    (`stream::read_chunks`), parses each chunk strictly as it comes and hands on its rows
 ///    (`csv::parse_imu_in_blocks`, errors and their precedence those of `parse_stream`);
-///    between chunks it writes the rows filtered so far to a temporary file beside the
-///    output, renamed onto the output once everything has passed and been written
-///    (`OrientationCsvWriter::create_staged`): an invalid input leaves no output file, and
-///    an existing output is replaced only whole;
 /// 2. this thread filters the rows as they come, once the start-up window that gives the
 ///    nominal sample time has arrived (`orientation::startup_sample_time_s`: the first 257
 ///    rows, within the first block).
 ///
-/// Formatting goes to whichever thread has time: the filter formats a block itself when no
-/// parsed block is waiting for it (reading and parsing are the slower side), and leaves it
-/// to the writer when one is (the filter is the slower side) or when the input thread has
-/// finished parsing. Two threads for two cores: a third one for gunzip was slower
-/// (`docs/accuracy.md` §4.4).
+/// Rows are written as soon as they are filtered, to a temporary file beside the output
+/// that is renamed onto it once the whole input has passed and everything is written
+/// (`OrientationCsvWriter::create_staged`): an invalid input leaves no output file, an
+/// existing output is replaced only whole, and the formatted rows do not pile up in memory.
+/// (An output that is not a regular file is written in place once the input has passed.)
+/// Formatting and writing go to whichever thread has time: the filter thread when no parsed
+/// block is waiting for it (reading and parsing are the slower side), the input thread once
+/// it has parsed everything (then the filter was the slower side). Two threads for two
+/// cores: a third one for gunzip was slower (`docs/accuracy.md` §4.4).
 fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
     use std::sync::mpsc::{self, TryRecvError};
+    use std::sync::{Condvar, Mutex, PoisonError};
     let window_rows = orientation::STARTUP_WINDOW_INTERVALS + 1;
+    let side = Mutex::new(OutputSide::default());
+    let changed = Condvar::new();
+    let lock = || side.lock().unwrap_or_else(PoisonError::into_inner);
+    match stream::OrientationCsvWriter::create_staged(output) {
+        Some(Ok(w)) => lock().writer = Some(w),
+        Some(Err(e)) => lock().error = Some(e),
+        None => {} // written in place once the input has passed
+    }
     std::thread::scope(|scope| -> Result<()> {
         let (block_tx, block_rx) = mpsc::channel::<ImuBlock>();
-        let (filtered_tx, filtered_rx) = mpsc::channel::<Filtered>();
         let io = std::thread::Builder::new()
             .name("read-parse-write".into())
-            .spawn_scoped(scope, move || -> Result<()> {
-                // Rows are written to a temporary file beside the output as they come
-                // (renamed onto it at the end, removed on failure), so the formatted rows
-                // do not pile up in memory until the input has passed; an output that is
-                // not a regular file is written in place once the input has passed.
-                let (mut writer, mut output_error) = match stream::OrientationCsvWriter::create_staged(output) {
-                    Some(Ok(w)) => (Some(w), None),
-                    Some(Err(e)) => (None, Some(e)),
-                    None => (None, None),
-                };
-                let mut text = Vec::new();
+            .spawn_scoped(scope, || -> Result<()> {
                 let chunks = stream::read_chunks(input, READ_CHUNK_BYTES);
                 let summary = stream::csv::parse_imu_in_blocks(input, chunks, |block| {
                     let _ = block_tx.send(block);
-                    if let (Some(w), None) = (&mut writer, &output_error) {
-                        while let Ok(filtered) = filtered_rx.try_recv() {
-                            if let Err(e) = write_filtered(w, filtered, &mut text) {
-                                output_error = Some(e);
-                                break;
-                            }
-                        }
-                    }
                 })?;
                 drop(block_tx);
                 // An invalid input wins over a failed output, as when the input was read first.
                 if !summary.imu {
                     return Err(not_imu(input).into());
                 }
-                if let Some(e) = output_error {
-                    return Err(e);
-                }
-                let mut writer = match writer {
-                    Some(w) => w,
-                    None => stream::OrientationCsvWriter::create(output)?,
+                // From here on this thread writes everything (the filter thread then only
+                // hands over): it takes the writer, and the waiting rows a batch at a time,
+                // and formats and writes them outside the lock.
+                let (writer, error) = {
+                    let mut side = lock();
+                    (side.writer.take(), side.error.take())
                 };
-                for filtered in filtered_rx {
-                    write_filtered(&mut writer, filtered, &mut text)?;
+                let mut writer = match (writer, error) {
+                    (_, Some(e)) => return Err(e),
+                    (Some(w), None) => w,
+                    (None, None) => stream::OrientationCsvWriter::create(output)?,
+                };
+                let mut text = Vec::new();
+                loop {
+                    let batch = {
+                        let mut side = lock();
+                        while side.waiting.is_empty() && !side.filter_done {
+                            side = changed.wait(side).unwrap_or_else(PoisonError::into_inner);
+                        }
+                        if side.waiting.is_empty() {
+                            break;
+                        }
+                        std::mem::take(&mut side.waiting)
+                    };
+                    for (block, quats) in batch {
+                        write_rows(&mut writer, &block, &quats, &mut text)?;
+                    }
                 }
                 writer.finish()
             })
@@ -127,9 +171,22 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
         let mut window: Vec<ImuBlock> = Vec::new();
         let mut bar: Option<ProgressBar> = None;
         let mut done = 0;
-        // A block taken from the input while deciding who formats the previous one.
+        let mut text = Vec::new();
+        // A block taken from the input while deciding who writes the previous one.
         let mut next: Option<ImuBlock> = None;
         let mut input_open = true;
+        // Hand a filtered block to the output side; write what waits if this thread has
+        // time. False once writing has failed.
+        let mut hand_over = |block: ImuBlock, quats: Vec<Quat>, has_time: bool| -> bool {
+            let mut side = lock();
+            side.waiting.push_back((block, quats));
+            if has_time {
+                side.write_waiting(&mut text);
+            } else {
+                changed.notify_one();
+            }
+            side.error.is_none()
+        };
         loop {
             let block = match next.take() {
                 Some(b) => b,
@@ -143,7 +200,7 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
                 continue;
             }
             let f = filter.get_or_insert_with(|| start_filter(&window, settings));
-            let mut sent = true;
+            let mut writing = true;
             for block in std::mem::take(&mut window) {
                 let quats: Vec<Quat> = block.samples.iter().map(|s| f.update(s)).collect();
                 done += quats.len();
@@ -154,19 +211,10 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
                         Err(TryRecvError::Empty) => {}
                     }
                 }
-                let filtered = if input_open && next.is_none() {
-                    let mut text = Vec::new();
-                    stream::format_orientation_rows(&mut text, &block.time_texts(), &quats);
-                    Filtered::Text(text)
-                } else {
-                    Filtered::Rows(block, quats)
-                };
-                // A failed send: the input was invalid or the output failed; its error is
-                // returned below.
-                sent &= filtered_tx.send(filtered).is_ok();
+                writing &= hand_over(block, quats, input_open && next.is_none());
             }
-            if !sent {
-                break;
+            if !writing {
+                break; // the output failed: its error is returned below
             }
             if done >= PROGRESS_MIN_SAMPLES && bar.is_none() {
                 bar = progress_bar(input);
@@ -181,27 +229,16 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
             let mut f = start_filter(&window, settings);
             for block in std::mem::take(&mut window) {
                 let quats: Vec<Quat> = block.samples.iter().map(|s| f.update(s)).collect();
-                let _ = filtered_tx.send(Filtered::Rows(block, quats));
+                hand_over(block, quats, false);
             }
         }
-        drop(filtered_tx);
+        lock().filter_done = true;
+        changed.notify_one();
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
         io.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     })
-}
-
-/// Write filtered rows, formatting them first if the filter did not (`text` is scratch).
-fn write_filtered(writer: &mut stream::OrientationCsvWriter, filtered: Filtered, text: &mut Vec<u8>) -> Result<()> {
-    match filtered {
-        Filtered::Text(formatted) => writer.write_formatted(&formatted),
-        Filtered::Rows(block, quats) => {
-            text.clear();
-            stream::format_orientation_rows(text, &block.time_texts(), &quats);
-            writer.write_formatted(text)
-        }
-    }
 }
 
 /// The causal filter for a stream whose first rows (at least the start-up window, or the

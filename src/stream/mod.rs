@@ -48,22 +48,17 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, BadInput> {
 /// path. A failure is the last item, an `Err` with the problem [`read_bytes`] reports (a
 /// missing or unreadable file, an empty `.gz` file, a corrupt gzip stream), so that a
 /// parser over the chunks (`csv::parse_imu_in_blocks`) gives what [`read_bytes`] then
-/// [`parse_stream`] would give. A `.gz` file is read whole (it is the smaller one) and
-/// decompressed chunk by chunk as the chunks are taken.
+/// [`parse_stream`] would give. A `.gz` file is read and decompressed as the chunks are
+/// taken (reading it whole first cost 1.5–3 ms before the first chunk, mostly page faults).
 pub fn read_chunks(path: &Path, chunk_bytes: usize) -> Chunks<Box<dyn Read + Send>> {
-    let failed = |problem| Chunks::failed(path, problem);
-    let mut file = match File::open(path) {
+    let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) => return failed(Problem::Missing(e.to_string())),
+        Err(e) => return Chunks::failed(path, Problem::Missing(e.to_string())),
     };
     if !is_gzip_path(path) {
         return Chunks::new(path, Box::new(file), chunk_bytes, ReadProblem::Missing);
     }
-    let mut raw = Vec::new();
-    if let Err(e) = file.read_to_end(&mut raw) {
-        return failed(Problem::Missing(e.to_string()));
-    }
-    gunzip_chunks(path, std::io::Cursor::new(raw), chunk_bytes).boxed()
+    gunzip_chunks(path, std::io::BufReader::with_capacity(1 << 16, file), chunk_bytes).boxed()
 }
 
 /// Gunzip `raw` (a whole `.gz` file, multi-member) in chunks, as [`read_chunks`] does; an
@@ -82,8 +77,21 @@ fn gunzip_chunks<R: std::io::BufRead>(path: &Path, raw: R, chunk_bytes: usize) -
 enum ReadProblem {
     /// The file could not be read ([`Problem::Missing`]).
     Missing,
-    /// The gzip stream is corrupt ([`Problem::BadGzip`]).
+    /// The gzip stream is corrupt or cut short ([`Problem::BadGzip`]); any other kind of
+    /// error is the file's ([`Problem::Missing`]).
     BadGzip,
+}
+
+impl ReadProblem {
+    fn of(self, e: std::io::Error) -> Problem {
+        use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
+        match self {
+            ReadProblem::BadGzip if matches!(e.kind(), InvalidInput | InvalidData | UnexpectedEof) => {
+                Problem::BadGzip(e.to_string())
+            }
+            _ => Problem::Missing(e.to_string()),
+        }
+    }
 }
 
 /// The bytes of a source in chunks: see [`read_chunks`].
@@ -165,11 +173,7 @@ impl<R: Read> Iterator for Chunks<R> {
             Ok(()) => Some(Ok(chunk)),
             Err(e) => {
                 self.source = None;
-                let problem = match self.read_problem {
-                    ReadProblem::Missing => Problem::Missing(e.to_string()),
-                    ReadProblem::BadGzip => Problem::BadGzip(e.to_string()),
-                };
-                Some(Err(BadInput::file(&self.path, problem)))
+                Some(Err(BadInput::file(&self.path, self.read_problem.of(e))))
             }
         }
     }
@@ -327,7 +331,7 @@ impl OrientationCsvWriter {
         };
         done.map_err(|source| self.output_error(source))?;
         if let Some(staged) = self.staged.take() {
-            std::fs::rename(&staged, &self.path).map_err(|source| {
+            replace_with(&self.path, &staged).map_err(|source| {
                 let _ = std::fs::remove_file(&staged);
                 self.output_error(source)
             })?;
@@ -339,6 +343,33 @@ impl OrientationCsvWriter {
         Error::Output {
             path: self.path.clone(),
             source,
+        }
+    }
+}
+
+/// Put the finished file `staged` at `path`, replacing an existing regular file. An existing
+/// file is first moved aside (to `staged` with `.old` added) and removed after: renaming onto
+/// an existing file makes ext4 (`auto_da_alloc`) start writing the new file's data to disk
+/// at once, which took 4–6 ms of a 4 MB output here, as much as a fifth of the whole
+/// command, while nothing else waits for the disk. So for a moment between the two renames
+/// `path` does not exist; it never holds a partly written file.
+fn replace_with(path: &Path, staged: &Path) -> std::io::Result<()> {
+    let mut aside = staged.as_os_str().to_owned();
+    aside.push(".old");
+    let aside = std::path::PathBuf::from(aside);
+    let moved_aside = std::fs::rename(path, &aside).is_ok();
+    match std::fs::rename(staged, path) {
+        Ok(()) => {
+            if moved_aside {
+                let _ = std::fs::remove_file(&aside);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if moved_aside {
+                let _ = std::fs::rename(&aside, path);
+            }
+            Err(e)
         }
     }
 }
