@@ -30,6 +30,7 @@
 //! Pure: no I/O. Does not touch the causal path (`super::OrientationFilter`).
 
 use super::VqfParams;
+use super::vqf::{gain_from_tau, wrap_pi};
 use crate::frames::{Quat, Vec3, normalize};
 use crate::stream::ImuSample;
 
@@ -382,30 +383,6 @@ impl HeadingFilter {
             d = wrap_pi(d + k * wrap_pi(delta_rad[j] - d));
             delta_rad[j] = d;
         }
-    }
-}
-
-/// Gain of a first-order low-pass with time constant `tau_s` over one step `dt_s`
-/// (0 disables the update for negative tau, 1 passes through for tau = 0).
-pub fn gain_from_tau(tau_s: f64, dt_s: f64) -> f64 {
-    if tau_s < 0.0 {
-        0.0
-    } else if tau_s == 0.0 {
-        1.0
-    } else {
-        1.0 - (-dt_s / tau_s).exp()
-    }
-}
-
-/// Wrap an angle into [−π, π] (one turn at most, as the inputs are differences of wrapped angles).
-fn wrap_pi(a: f64) -> f64 {
-    use std::f64::consts::PI;
-    if a > PI {
-        a - 2.0 * PI
-    } else if a < -PI {
-        a + 2.0 * PI
-    } else {
-        a
     }
 }
 

@@ -251,7 +251,7 @@ impl Coefficients {
 
 /// Gain of a first-order low-pass with time constant `tau_s` at sample time `ts_s`
 /// (< 0: no update, 0: take the input).
-fn gain_from_tau(tau_s: f64, ts_s: f64) -> f64 {
+pub(crate) fn gain_from_tau(tau_s: f64, ts_s: f64) -> f64 {
     if tau_s < 0.0 {
         0.0
     } else if tau_s == 0.0 {
@@ -474,7 +474,7 @@ fn clip(v: &mut [f64; 3], limit: f64) {
 
 /// Wrap an angle that is at most one turn outside [−π, π] back into it.
 #[inline(always)]
-fn wrap_pi(a: f64) -> f64 {
+pub(crate) fn wrap_pi(a: f64) -> f64 {
     if a > PI {
         a - 2.0 * PI
     } else if a < -PI {
