@@ -58,8 +58,33 @@ pub fn read_chunks(path: &Path, chunk_bytes: usize) -> Chunks<Box<dyn Read + Sen
     if !is_gzip_path(path) {
         return Chunks::new(path, Box::new(file), chunk_bytes, ReadProblem::Missing);
     }
+    let file = FileReads(file);
     gunzip_chunks(path, std::io::BufReader::with_capacity(1 << 16, file), chunk_bytes).boxed()
 }
+
+/// A file under the gzip decoder, whose read errors are marked as the file's
+/// ([`FileError`]), so that they are reported as such and not as corrupt gzip data.
+struct FileReads(File);
+
+impl Read for FileReads {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|e| std::io::Error::new(e.kind(), FileError(e.to_string())))
+    }
+}
+
+/// A read error of the file itself (see [`FileReads`]).
+#[derive(Debug)]
+struct FileError(String);
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FileError {}
 
 /// Gunzip `raw` (a whole `.gz` file, multi-member) in chunks, as [`read_chunks`] does; an
 /// empty file and a corrupt stream are the last item, an `Err`.
@@ -77,18 +102,16 @@ fn gunzip_chunks<R: std::io::BufRead>(path: &Path, raw: R, chunk_bytes: usize) -
 enum ReadProblem {
     /// The file could not be read ([`Problem::Missing`]).
     Missing,
-    /// The gzip stream is corrupt or cut short ([`Problem::BadGzip`]); any other kind of
-    /// error is the file's ([`Problem::Missing`]).
+    /// The gzip stream is corrupt or cut short ([`Problem::BadGzip`]), unless the error is
+    /// the file's own ([`FileError`], [`Problem::Missing`]).
     BadGzip,
 }
 
 impl ReadProblem {
     fn of(self, e: std::io::Error) -> Problem {
-        use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
+        let the_files = e.get_ref().is_some_and(|inner| inner.is::<FileError>());
         match self {
-            ReadProblem::BadGzip if matches!(e.kind(), InvalidInput | InvalidData | UnexpectedEof) => {
-                Problem::BadGzip(e.to_string())
-            }
+            ReadProblem::BadGzip if !the_files => Problem::BadGzip(e.to_string()),
             _ => Problem::Missing(e.to_string()),
         }
     }
@@ -599,6 +622,22 @@ mod tests {
                 prop_assert!((back - v).abs() <= tolerance, "{v} -> {text}");
             }
         }
+    }
+
+    #[test]
+    fn gzip_errors_are_the_files_only_when_the_file_failed() {
+        let file_failed = std::io::Error::new(std::io::ErrorKind::Other, FileError("Input/output error".into()));
+        assert!(matches!(ReadProblem::BadGzip.of(file_failed), Problem::Missing(_)));
+        for kind in [
+            std::io::ErrorKind::InvalidInput,
+            std::io::ErrorKind::UnexpectedEof,
+            std::io::ErrorKind::Other,
+        ] {
+            let decoder_failed = std::io::Error::new(kind, "corrupt deflate stream");
+            assert!(matches!(ReadProblem::BadGzip.of(decoder_failed), Problem::BadGzip(_)));
+        }
+        let plain_failed = std::io::Error::other("Input/output error");
+        assert!(matches!(ReadProblem::Missing.of(plain_failed), Problem::Missing(_)));
     }
 
     #[test]
