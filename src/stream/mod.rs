@@ -626,7 +626,7 @@ mod tests {
 
     #[test]
     fn gzip_errors_are_the_files_only_when_the_file_failed() {
-        let file_failed = std::io::Error::new(std::io::ErrorKind::Other, FileError("Input/output error".into()));
+        let file_failed = std::io::Error::other(FileError("Input/output error".into()));
         assert!(matches!(ReadProblem::BadGzip.of(file_failed), Problem::Missing(_)));
         for kind in [
             std::io::ErrorKind::InvalidInput,
