@@ -180,9 +180,11 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
         let mut hand_over = |block: ImuBlock, quats: Vec<Quat>, has_time: bool| -> bool {
             let mut side = lock();
             side.waiting.push_back((block, quats));
-            if has_time {
+            if has_time && side.writer.is_some() {
                 side.write_waiting(&mut text);
             } else {
+                // The input thread writes (it has taken the writer, or will once the input
+                // has passed).
                 changed.notify_one();
             }
             side.error.is_none()
