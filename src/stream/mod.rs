@@ -88,8 +88,7 @@ impl std::error::Error for FileError {}
 
 /// Gunzip `raw` (a whole `.gz` file, multi-member) in chunks, as [`read_chunks`] does; an
 /// empty file and a corrupt stream are the last item, an `Err`.
-fn gunzip_chunks<R: std::io::BufRead>(path: &Path, raw: R, chunk_bytes: usize) -> Chunks<MultiGzDecoder<R>> {
-    let mut raw = raw;
+fn gunzip_chunks<R: std::io::BufRead>(path: &Path, mut raw: R, chunk_bytes: usize) -> Chunks<MultiGzDecoder<R>> {
     match raw.fill_buf() {
         Ok([]) => Chunks::failed(path, Problem::Empty),
         Ok(_) => Chunks::new(path, MultiGzDecoder::new(raw), chunk_bytes, ReadProblem::BadGzip),
