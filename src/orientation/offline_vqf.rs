@@ -30,7 +30,7 @@
 //! Pure: no I/O. Does not touch the causal path (`super::OrientationFilter`).
 
 use super::VqfParams;
-use super::vqf::{gain_from_tau, wrap_pi};
+use super::vqf::{butterworth2_coefficients, gain_from_tau, wrap_pi};
 use crate::frames::{Quat, Vec3, normalize};
 use crate::stream::ImuSample;
 
@@ -407,16 +407,10 @@ impl Butterworth2 {
                 ts_s,
             };
         }
-        let fc_hz = std::f64::consts::SQRT_2 / (2.0 * std::f64::consts::PI * tau_s);
-        let c = (std::f64::consts::PI * fc_hz * ts_s).tan();
-        let d = c * c + std::f64::consts::SQRT_2 * c + 1.0;
-        let b0 = c * c / d;
+        let [b0, a1, a2] = butterworth2_coefficients(tau_s, ts_s);
         Butterworth2 {
             b: [b0, 2.0 * b0, b0],
-            a: [
-                2.0 * (c * c - 1.0) / d,
-                (1.0 - std::f64::consts::SQRT_2 * c + c * c) / d,
-            ],
+            a: [a1, a2],
             tau_s,
             ts_s,
         }

@@ -277,18 +277,26 @@ struct Butterworth2 {
 impl Butterworth2 {
     fn new(tau_s: f64, ts_s: f64) -> Self {
         assert!(tau_s > 0.0 && ts_s > 0.0, "low-pass needs τ > 0 and Ts > 0");
-        let fc_hz = (SQRT_2 / (2.0 * PI)) / tau_s;
-        let c = (PI * fc_hz * ts_s).tan();
-        let d = c * c + SQRT_2 * c + 1.0;
-        let b0 = c * c / d;
+        let [b0, a1, a2] = butterworth2_coefficients(tau_s, ts_s);
         Butterworth2 {
             b0,
-            a1: 2.0 * (c * c - 1.0) / d,
-            a2: (1.0 - SQRT_2 * c + c * c) / d,
+            a1,
+            a2,
             tau_s,
             ts_s,
         }
     }
+}
+
+/// `[b0, a1, a2]` of the second-order Butterworth low-pass with cut-off √2 / (2π τ) at
+/// sample time `ts_s` (bilinear transform with pre-warping; b1 = 2 b0, b2 = b0, a0 = 1), in
+/// the reference's order of operations. Also the offline VQF's low-pass
+/// (`offline_vqf::Butterworth2`).
+pub(crate) fn butterworth2_coefficients(tau_s: f64, ts_s: f64) -> [f64; 3] {
+    let fc_hz = (SQRT_2 / (2.0 * PI)) / tau_s;
+    let c = (PI * fc_hz * ts_s).tan();
+    let d = c * c + SQRT_2 * c + 1.0;
+    [c * c / d, 2.0 * (c * c - 1.0) / d, (1.0 - SQRT_2 * c + c * c) / d]
 }
 
 /// N lanes of one [`Butterworth2`], as arrays (structure of arrays) so that the steps of all
