@@ -8,15 +8,20 @@
 //! `vqf_filter` compares the bare filters, our `orientation::Vqf` against `vqf-rs` 0.3.0 (the
 //! oracle it equals bit for bit), on BROAD trial 24 (57,746 samples) when `../shared/data/broad`
 //! is there, else on the committed 75 s fixture: gyroscope, accelerometer and (9D) magnetometer
-//! update and the quaternion of every sample.
+//! update and the quaternion of every sample (the loops of `benches/common/vqf_drivers.rs`,
+//! shared with `examples/vqf_speed.rs`).
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use twistcoach::frames::Quat;
-use twistcoach::orientation::{Settings, Vqf, VqfParams, estimate_causal, startup_sample_time_s};
+use twistcoach::orientation::{Settings, estimate_causal, startup_sample_time_s};
 use twistcoach::stream::{Samples, read_stream};
+
+mod common {
+    pub mod vqf_drivers;
+}
+use common::vqf_drivers::{run_filter_ours, run_filter_vqf_rs};
 
 fn causal_filter(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/broad/02_slow_rotation_first75s.imu.csv.gz");
@@ -49,46 +54,12 @@ fn vqf_filter(c: &mut Criterion) {
     let mut group = c.benchmark_group("vqf_filter");
     group.throughput(Throughput::Elements(samples.len() as u64));
     for (dims, use_mag) in [("9d", true), ("6d", false)] {
+        let mut out = Vec::with_capacity(samples.len());
         group.bench_function(format!("vqf_rs_{dims}"), |b| {
-            b.iter(|| {
-                let mut f = vqf_rs::VQF::new(ts, None, None, None);
-                let out: Vec<Quat> = black_box(&samples)
-                    .iter()
-                    .map(|s| {
-                        f.update_gyr_with_ts(s.gyr_sensor_rps, ts);
-                        f.update_acc(s.acc_sensor_mps2);
-                        let q = match s.mag_sensor {
-                            Some(m) if use_mag => {
-                                f.update_mag(m);
-                                f.quat_9d()
-                            }
-                            _ => f.quat_6d(),
-                        };
-                        Quat::new(q.0, q.1, q.2, q.3)
-                    })
-                    .collect();
-                out
-            })
+            b.iter(|| run_filter_vqf_rs(black_box(&samples), ts, use_mag, &mut out))
         });
         group.bench_function(format!("ours_{dims}"), |b| {
-            b.iter(|| {
-                let mut f = Vqf::new(ts, VqfParams::default());
-                let out: Vec<Quat> = black_box(&samples)
-                    .iter()
-                    .map(|s| {
-                        f.update_gyr(s.gyr_sensor_rps, ts);
-                        f.update_acc(s.acc_sensor_mps2);
-                        match s.mag_sensor {
-                            Some(m) if use_mag => {
-                                f.update_mag(m);
-                                f.quat_9d()
-                            }
-                            _ => f.quat_6d(),
-                        }
-                    })
-                    .collect();
-                out
-            })
+            b.iter(|| run_filter_ours(black_box(&samples), ts, use_mag, &mut out))
         });
     }
     group.finish();

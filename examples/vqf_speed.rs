@@ -9,38 +9,12 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use twistcoach::frames::Quat;
-use twistcoach::orientation::{Vqf, VqfParams, startup_sample_time_s};
-use twistcoach::stream::{ImuSample, Samples, read_stream};
+use twistcoach::orientation::startup_sample_time_s;
+use twistcoach::stream::{Samples, read_stream};
 
-#[inline(never)]
-fn run_filter_ours(samples: &[ImuSample], ts: f64, use_mag: bool, out: &mut Vec<Quat>) {
-    let mut f = Vqf::new(ts, VqfParams::default());
-    out.clear();
-    out.extend(samples.iter().map(|s| {
-        let mag = s.mag_sensor.filter(|_| use_mag);
-        f.update(s.gyr_sensor_rps, ts, s.acc_sensor_mps2, mag);
-        if mag.is_some() { f.quat_9d() } else { f.quat_6d() }
-    }));
-}
-
-#[inline(never)]
-fn run_filter_vqf_rs(samples: &[ImuSample], ts: f64, use_mag: bool, out: &mut Vec<Quat>) {
-    let mut f = vqf_rs::VQF::new(ts, None, None, None);
-    out.clear();
-    out.extend(samples.iter().map(|s| {
-        f.update_gyr_with_ts(s.gyr_sensor_rps, ts);
-        f.update_acc(s.acc_sensor_mps2);
-        let q = match s.mag_sensor {
-            Some(m) if use_mag => {
-                f.update_mag(m);
-                f.quat_9d()
-            }
-            _ => f.quat_6d(),
-        };
-        Quat::new(q.0, q.1, q.2, q.3)
-    }));
-}
+#[path = "../benches/common/vqf_drivers.rs"]
+mod vqf_drivers;
+use vqf_drivers::{run_filter_ours, run_filter_vqf_rs};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
