@@ -155,6 +155,18 @@ fn unwritable_output_exits_1() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
 }
 
+/// Writing fails on a long stream (the output side then has filtered rows waiting, and
+/// either thread may hold the writer): the command stops with the error, nothing hangs.
+#[test]
+fn a_full_device_as_output_exits_1() {
+    let dir = tmp_dir("full");
+    let input = dir.join("long.csv");
+    std::fs::write(&input, moving_recording(30_000, 0)).unwrap();
+    let out = run_orientation(&input, Path::new("/dev/full"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/dev/full: cannot write"));
+}
+
 #[test]
 fn orientation_stream_as_input_is_refused_with_advice() {
     let dir = tmp_dir("orient");

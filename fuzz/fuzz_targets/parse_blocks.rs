@@ -2,7 +2,8 @@
 //! each block of whole lines as soon as it is parsed) against the whole-text parser
 //! (`parse_stream`), on any bytes: no panic, the same error, or exactly the same samples and
 //! time texts in order. The first byte picks the chunk size (1–64 bytes), so that lines,
-//! CRLFs, UTF-8 sequences, the BOM and numbers are cut at every possible place.
+//! CRLFs, UTF-8 sequences, the BOM and numbers are cut at every possible place, and whether
+//! each block is given back to be filled again (as `orientation` does).
 #![no_main]
 
 use std::path::Path;
@@ -21,9 +22,12 @@ fuzz_target!(|data: &[u8]| {
     let chunks = rest.chunks(chunk).map(Ok::<&[u8], BadInput>);
     let mut samples = Vec::new();
     let mut times: Vec<Vec<u8>> = Vec::new();
+    // The high bit of the first byte: each block is given back, full, to be filled again.
+    let give_back = first & 0x80 != 0;
     let blocks = parse_imu_in_blocks(path, chunks, |b| {
         times.extend(b.time_texts().into_iter().map(<[u8]>::to_vec));
-        samples.extend(b.samples);
+        samples.extend(b.samples.iter().cloned());
+        give_back.then_some(b)
     });
     match (parse_stream(path, rest), blocks) {
         (Ok(whole), Ok(summary)) => {

@@ -1,12 +1,16 @@
 //! `twistcoach orientation IMU_CSV -o OUT_CSV [--no-mag] [--offline]` (spec §6).
 
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, TryRecvError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::OrientationArgs;
-use crate::error::{BadInput, Problem, Result};
+use crate::error::{BadInput, Error, Problem, Result};
 use crate::frames::Quat;
 use crate::orientation::{self, OrientationFilter, Settings};
 use crate::stream::csv::ImuBlock;
@@ -46,48 +50,132 @@ fn not_imu(path: &Path) -> BadInput {
 /// and hands on the rows of each chunk.
 const READ_CHUNK_BYTES: usize = 1 << 16;
 
-/// The output side, shared by the two threads of [`streaming`] under a lock: the filtered
-/// rows waiting to be written, in row order, and the writer once there is one.
+/// Parsed blocks the input thread may be ahead of the filter: then it waits.
+const BLOCKS_AHEAD: usize = 8;
+
+/// With this many parsed blocks queued for the filter, the input thread writes filtered
+/// rows before it parses on. Blocks are written soon after they are filtered and come
+/// back to be parsed into again: fresh memory costs a page fault per 4 KiB, and with every
+/// block in fresh memory that was about a sixth of the command's CPU time.
+const WRITE_WHEN_QUEUED: usize = 2;
+
+/// Filtered rows (for their time texts) and their quaternions.
+type Filtered = (ImuBlock, Vec<Quat>);
+
+/// The output side, shared by the two threads of [`streaming`].
+struct Output {
+    side: Mutex<OutputSide>,
+    /// Signalled when rows are handed over, the writer is put back or the filter is done.
+    changed: Condvar,
+    /// Written blocks and quaternions on their way back to the threads that fill them.
+    spare_blocks: mpsc::Sender<ImuBlock>,
+    spare_quats: mpsc::Sender<Vec<Quat>>,
+}
+
 #[derive(Default)]
 struct OutputSide {
+    /// The writer when no thread has it (and there is one): a thread takes it with the
+    /// rows waiting, writes them outside the lock and puts it back.
     writer: Option<stream::OrientationCsvWriter>,
-    /// Filtered rows (for their time texts) and their quaternions, in row order.
-    waiting: std::collections::VecDeque<(ImuBlock, Vec<Quat>)>,
+    /// A thread has the writer.
+    writer_out: bool,
+    /// Filtered rows waiting to be written, in row order.
+    waiting: VecDeque<Filtered>,
     /// The filter has handed over its last rows.
     filter_done: bool,
     /// Writing failed (or the staged output could not be created): the writer is gone, and
     /// this is the command's error unless the input is invalid.
-    error: Option<crate::error::Error>,
+    error: Option<Error>,
 }
 
-impl OutputSide {
-    /// Format and write every waiting block, in order, if this side has the writer (`text`
-    /// is scratch).
-    fn write_waiting(&mut self, text: &mut Vec<u8>) {
-        let Some(writer) = self.writer.as_mut() else {
-            return;
+impl Output {
+    fn lock(&self) -> MutexGuard<'_, OutputSide> {
+        self.side.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queue filtered rows to be written; false once writing has failed.
+    fn hand_over(&self, rows: Filtered) -> bool {
+        let mut side = self.lock();
+        side.waiting.push_back(rows);
+        self.changed.notify_all();
+        side.error.is_none()
+    }
+
+    /// If the writer is free and rows are waiting: take both, format and write the rows
+    /// outside the lock (`text` is scratch), give their memory back and put the writer back.
+    /// False if there was nothing to do.
+    fn write_waiting(&self, text: &mut Vec<u8>) -> bool {
+        let (mut writer, batch) = {
+            let mut side = self.lock();
+            if side.waiting.is_empty() {
+                return false;
+            }
+            let Some(writer) = side.writer.take() else {
+                return false;
+            };
+            side.writer_out = true;
+            (writer, std::mem::take(&mut side.waiting))
         };
-        while let Some((block, quats)) = self.waiting.pop_front() {
-            if let Err(e) = write_rows(writer, &block, &quats, text) {
-                self.error = Some(e);
-                self.writer = None;
-                self.waiting.clear();
-                return;
+        let mut written = Ok(());
+        for (block, quats) in batch {
+            if written.is_ok() {
+                text.clear();
+                stream::format_orientation_rows(text, &block.time_texts(), &quats);
+                written = writer.write_formatted(text);
+            }
+            // A receiving thread that is done with them has dropped its end: then they go.
+            let _ = self.spare_blocks.send(block);
+            let _ = self.spare_quats.send(quats);
+        }
+        let mut side = self.lock();
+        side.writer_out = false;
+        match written {
+            Ok(()) => side.writer = Some(writer),
+            Err(e) => {
+                side.error = Some(e);
+                side.waiting.clear();
+            }
+        }
+        self.changed.notify_all();
+        true
+    }
+
+    /// Once the input has passed (input thread): write everything the filter hands over,
+    /// then finish the output.
+    fn write_to_end(&self, output: &Path, text: &mut Vec<u8>) -> Result<()> {
+        {
+            let mut side = self.lock();
+            if let Some(e) = side.error.take() {
+                return Err(e);
+            }
+            if side.writer.is_none() && !side.writer_out {
+                // Not staged (not a regular file): written in place from now on.
+                side.writer = Some(stream::OrientationCsvWriter::create(output)?);
+            }
+        }
+        loop {
+            if self.write_waiting(text) {
+                continue;
+            }
+            let mut side = self.lock();
+            loop {
+                if let Some(e) = side.error.take() {
+                    return Err(e);
+                }
+                if !side.writer_out {
+                    if !side.waiting.is_empty() {
+                        break;
+                    }
+                    if side.filter_done {
+                        let writer = side.writer.take();
+                        drop(side);
+                        return writer.map_or(Ok(()), stream::OrientationCsvWriter::finish);
+                    }
+                }
+                side = self.changed.wait(side).unwrap_or_else(PoisonError::into_inner);
             }
         }
     }
-}
-
-/// Format and write filtered rows (`text` is scratch).
-fn write_rows(
-    writer: &mut stream::OrientationCsvWriter,
-    block: &ImuBlock,
-    quats: &[Quat],
-    text: &mut Vec<u8>,
-) -> Result<()> {
-    text.clear();
-    stream::format_orientation_rows(text, &block.time_texts(), quats);
-    writer.write_formatted(text)
 }
 
 /// The causal filter in two threads, one per core, with the result of reading, strictly
@@ -106,94 +194,73 @@ fn write_rows(
 /// existing output is replaced only whole, and the formatted rows do not pile up in memory.
 /// (An output that is not a regular file is written in place once the input has passed.)
 /// Formatting and writing go to whichever thread has time: the filter thread when no parsed
-/// block is waiting for it (reading and parsing are the slower side), the input thread once
-/// it has parsed everything (then the filter was the slower side). Two threads for two
-/// cores: a third one for gunzip was slower (`docs/accuracy.md` §4.4).
+/// block is waiting for it, the input thread when it is [`BLOCKS_AHEAD`] blocks ahead of
+/// the filter and once it has parsed everything. Two threads for two cores: a third one for
+/// gunzip was slower (`docs/accuracy.md` §4.4).
 fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
-    use std::sync::mpsc::{self, TryRecvError};
-    use std::sync::{Condvar, Mutex, PoisonError};
     let window_rows = orientation::STARTUP_WINDOW_INTERVALS + 1;
-    let side = Mutex::new(OutputSide::default());
-    let changed = Condvar::new();
-    let lock = || side.lock().unwrap_or_else(PoisonError::into_inner);
+    let (spare_blocks_tx, spare_blocks) = mpsc::channel();
+    let (spare_quats_tx, spare_quats) = mpsc::channel();
+    let out = Output {
+        side: Mutex::new(OutputSide::default()),
+        changed: Condvar::new(),
+        spare_blocks: spare_blocks_tx,
+        spare_quats: spare_quats_tx,
+    };
     match stream::OrientationCsvWriter::create_staged(output) {
-        Some(Ok(w)) => lock().writer = Some(w),
-        Some(Err(e)) => lock().error = Some(e),
+        Some(Ok(w)) => out.lock().writer = Some(w),
+        Some(Err(e)) => out.lock().error = Some(e),
         None => {} // written in place once the input has passed
     }
+    // Parsed blocks not yet taken by the filter thread.
+    let queued = AtomicUsize::new(0);
     std::thread::scope(|scope| -> Result<()> {
-        let (block_tx, block_rx) = mpsc::channel::<ImuBlock>();
+        let (block_tx, block_rx) = mpsc::sync_channel::<ImuBlock>(BLOCKS_AHEAD);
+        let queued = &queued;
+        let out = &out;
         let io = std::thread::Builder::new()
             .name("read-parse-write".into())
-            .spawn_scoped(scope, || -> Result<()> {
+            .spawn_scoped(scope, move || -> Result<()> {
+                let mut text = Vec::new();
                 let chunks = stream::read_chunks(input, READ_CHUNK_BYTES);
                 let summary = stream::csv::parse_imu_in_blocks(input, chunks, |block| {
+                    queued.fetch_add(1, Ordering::Relaxed);
                     let _ = block_tx.send(block);
+                    // The filter has enough to do: write what it has filtered.
+                    while queued.load(Ordering::Relaxed) >= WRITE_WHEN_QUEUED && out.write_waiting(&mut text) {}
+                    spare_blocks.try_recv().ok()
                 })?;
                 drop(block_tx);
                 // An invalid input wins over a failed output, as when the input was read first.
                 if !summary.imu {
                     return Err(not_imu(input).into());
                 }
-                // From here on this thread writes everything (the filter thread then only
-                // hands over): it takes the writer, and the waiting rows a batch at a time,
-                // and formats and writes them outside the lock.
-                let (writer, error) = {
-                    let mut side = lock();
-                    (side.writer.take(), side.error.take())
-                };
-                let mut writer = match (writer, error) {
-                    (_, Some(e)) => return Err(e),
-                    (Some(w), None) => w,
-                    (None, None) => stream::OrientationCsvWriter::create(output)?,
-                };
-                let mut text = Vec::new();
-                loop {
-                    let batch = {
-                        let mut side = lock();
-                        while side.waiting.is_empty() && !side.filter_done {
-                            side = changed.wait(side).unwrap_or_else(PoisonError::into_inner);
-                        }
-                        if side.waiting.is_empty() {
-                            break;
-                        }
-                        std::mem::take(&mut side.waiting)
-                    };
-                    for (block, quats) in batch {
-                        write_rows(&mut writer, &block, &quats, &mut text)?;
-                    }
-                }
-                writer.finish()
+                out.write_to_end(output, &mut text)
             })
-            .map_err(|e| crate::error::Error::Failed(format!("cannot start a thread: {e}")))?;
+            .map_err(|e| Error::Failed(format!("cannot start a thread: {e}")))?;
 
         let mut filter: Option<OrientationFilter> = None;
         let mut window: Vec<ImuBlock> = Vec::new();
         let mut bar: Option<ProgressBar> = None;
         let mut done = 0;
         let mut text = Vec::new();
-        // A block taken from the input while deciding who writes the previous one.
+        // A block taken from the input while deciding whether this thread has time to write.
         let mut next: Option<ImuBlock> = None;
         let mut input_open = true;
-        // Hand a filtered block to the output side; write what waits if this thread has
-        // time. False once writing has failed.
-        let mut hand_over = |block: ImuBlock, quats: Vec<Quat>, has_time: bool| -> bool {
-            let mut side = lock();
-            side.waiting.push_back((block, quats));
-            if has_time && side.writer.is_some() {
-                side.write_waiting(&mut text);
-            } else {
-                // The input thread writes (it has taken the writer, or will once the input
-                // has passed).
-                changed.notify_one();
-            }
-            side.error.is_none()
+        let filter_block = |f: &mut OrientationFilter, block: &ImuBlock| {
+            let mut quats = spare_quats.try_recv().unwrap_or_default();
+            quats.clear();
+            quats.extend(block.samples.iter().map(|s| f.update(s)));
+            quats
         };
         loop {
             let block = match next.take() {
                 Some(b) => b,
                 None => match block_rx.recv() {
-                    Ok(b) => b,
+                    Ok(b) => {
+                        queued.fetch_sub(1, Ordering::Relaxed);
+                        b
+                    }
                     Err(_) => break,
                 },
             };
@@ -204,16 +271,23 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
             let f = filter.get_or_insert_with(|| start_filter(&window, settings));
             let mut writing = true;
             for block in std::mem::take(&mut window) {
-                let quats: Vec<Quat> = block.samples.iter().map(|s| f.update(s)).collect();
+                let quats = filter_block(f, &block);
                 done += quats.len();
+                writing &= out.hand_over((block, quats));
                 if input_open && next.is_none() {
                     match block_rx.try_recv() {
-                        Ok(b) => next = Some(b),
+                        Ok(b) => {
+                            queued.fetch_sub(1, Ordering::Relaxed);
+                            next = Some(b);
+                        }
                         Err(TryRecvError::Disconnected) => input_open = false,
                         Err(TryRecvError::Empty) => {}
                     }
                 }
-                writing &= hand_over(block, quats, input_open && next.is_none());
+                if input_open && next.is_none() {
+                    // No parsed block waits: time to write.
+                    out.write_waiting(&mut text);
+                }
             }
             if !writing {
                 break; // the output failed: its error is returned below
@@ -230,12 +304,12 @@ fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
             // A stream shorter than the start-up window.
             let mut f = start_filter(&window, settings);
             for block in std::mem::take(&mut window) {
-                let quats: Vec<Quat> = block.samples.iter().map(|s| f.update(s)).collect();
-                hand_over(block, quats, false);
+                let quats = filter_block(&mut f, &block);
+                out.hand_over((block, quats));
             }
         }
-        lock().filter_done = true;
-        changed.notify_one();
+        out.lock().filter_done = true;
+        out.changed.notify_all();
         if let Some(b) = &bar {
             b.finish_and_clear();
         }

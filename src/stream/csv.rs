@@ -149,6 +149,13 @@ pub struct ImuBlock {
 }
 
 impl ImuBlock {
+    /// Empty, keeping the allocations (for filling again).
+    pub fn clear(&mut self) {
+        self.samples.clear();
+        self.t_text.clear();
+        self.t_end.clear();
+    }
+
     /// Row `i`'s time text, exactly as read.
     pub fn time_text(&self, i: usize) -> &[u8] {
         let from = if i == 0 { 0 } else { self.t_end[i - 1] };
@@ -168,10 +175,13 @@ impl ImuBlock {
 /// precedence, are exactly those of [`parse_stream`] over the concatenated chunks (an `Err`
 /// chunk is the result, as in [`parse_chunks`]); once a problem has been seen no more rows
 /// are emitted, so a consumer must wait for the `Ok` before using what it was given.
+///
+/// `emit` may give back a block it is done with, whose allocations the next block then
+/// fills (fresh memory costs a page fault per 4 KiB; reused memory does not).
 pub fn parse_imu_in_blocks<C: AsRef<[u8]>>(
     path: &Path,
     chunks: impl IntoIterator<Item = Result<C, BadInput>>,
-    mut emit: impl FnMut(ImuBlock),
+    mut emit: impl FnMut(ImuBlock) -> Option<ImuBlock>,
 ) -> Result<BlockSummary, BadInput> {
     let mut parser = LineParser::new(path);
     parser.packed_t_text = true;
@@ -179,13 +189,20 @@ pub fn parse_imu_in_blocks<C: AsRef<[u8]>>(
         let clean = blocks.utf8_error_line.is_none() && blocks.nul_line.is_none() && blocks.line_error.is_none();
         if clean && !blocks.parser.imu.is_empty() {
             let p = &mut blocks.parser;
+            let block = ImuBlock {
+                samples: std::mem::take(&mut p.imu),
+                t_text: std::mem::take(&mut p.t_packed),
+                t_end: std::mem::take(&mut p.t_end),
+            };
             // The next block is about as long: no regrowing from empty.
-            let (rows, text) = (p.imu.capacity(), p.t_packed.capacity());
-            emit(ImuBlock {
-                samples: std::mem::replace(&mut p.imu, Vec::with_capacity(rows)),
-                t_text: std::mem::replace(&mut p.t_packed, Vec::with_capacity(text)),
-                t_end: std::mem::replace(&mut p.t_end, Vec::with_capacity(rows)),
+            let (rows, text) = (block.samples.capacity(), block.t_text.capacity());
+            let mut next = emit(block).unwrap_or_else(|| ImuBlock {
+                samples: Vec::with_capacity(rows),
+                t_text: Vec::with_capacity(text),
+                t_end: Vec::with_capacity(rows),
             });
+            next.clear();
+            (p.imu, p.t_packed, p.t_end) = (next.samples, next.t_text, next.t_end);
         }
     })?;
     let rows = parser.rows;
@@ -959,15 +976,20 @@ mod tests {
                 raw_tail in proptest::collection::vec(any::<u8>(), 0..4),
                 final_newline in any::<bool>(),
                 cuts in proptest::collection::vec(0usize..400, 0..6),
+                give_back_first in any::<bool>(),
             ) {
                 let (bytes, pieces) = cut_stream(header, &body, &raw_tail, final_newline, cuts);
                 let chunks: Vec<Result<&[u8], BadInput>> = pieces.iter().map(|r| Ok(&bytes[r.clone()])).collect();
                 let whole = parse_stream(Path::new("b.csv"), &bytes);
                 let mut emitted = Vec::new();
                 let mut times: Vec<Vec<u8>> = Vec::new();
+                // Every other block is given back, full, to be filled again.
+                let mut give_back = give_back_first;
                 let blocks = parse_imu_in_blocks(Path::new("b.csv"), chunks, |b| {
                     times.extend(b.time_texts().into_iter().map(<[u8]>::to_vec));
-                    emitted.extend(b.samples);
+                    emitted.extend(b.samples.iter().cloned());
+                    give_back = !give_back;
+                    (!give_back).then_some(b)
                 });
                 match (&whole, blocks) {
                     (Ok(st), Ok(summary)) => {
