@@ -7,6 +7,10 @@
 
 use std::path::Path;
 
+mod pieces;
+
+pub use pieces::{ParsedPiece, Piece, Splitter, Stitcher, parse_piece};
+
 use crate::error::{BadInput, IMU_HEADER_6D, IMU_HEADER_9D, ORIENTATION_HEADER, Problem};
 use crate::frames::{Quat, Vec3};
 
@@ -54,7 +58,7 @@ impl Stream {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Layout {
+pub enum Layout {
     Imu6,
     Imu9,
     Orientation,
@@ -126,7 +130,31 @@ pub fn parse_chunks(
     path: &Path,
     chunks: impl IntoIterator<Item = Result<Vec<u8>, BadInput>>,
 ) -> Result<Stream, BadInput> {
-    parse_chunks_with(LineParser::new(path), chunks, |_| {})?.finish()
+    let mut blocks = Blocks::new(LineParser::new(path), true);
+    let mut splitter = Splitter::default();
+    for chunk in chunks {
+        if let Some(piece) = splitter.push(chunk?) {
+            blocks.take_piece(&piece);
+        }
+    }
+    let last = splitter.finish().ok_or_else(|| BadInput::file(path, Problem::Empty))?;
+    blocks.take_piece(&last);
+    first_problem(path, blocks.utf8_error_line, blocks.nul_line, blocks.line_error)?;
+    blocks.parser.finish()
+}
+
+/// The problem to report, by `parse_stream`'s precedence: invalid UTF-8 anywhere, then a
+/// NUL anywhere, then the first problem on a line (the whole-stream checks come after).
+fn first_problem(
+    path: &Path,
+    utf8_error_line: Option<usize>,
+    nul_line: Option<usize>,
+    line_error: Option<BadInput>,
+) -> Result<(), BadInput> {
+    if let Some(line) = utf8_error_line.or(nul_line) {
+        return Err(BadInput::at_line(path, line, Problem::BinaryData));
+    }
+    line_error.map_or(Ok(()), Err)
 }
 
 /// What [`parse_imu_in_blocks`] found in a stream that passed every check.
@@ -183,94 +211,38 @@ pub fn parse_imu_in_blocks<C: AsRef<[u8]>>(
     chunks: impl IntoIterator<Item = Result<C, BadInput>>,
     mut emit: impl FnMut(ImuBlock) -> Option<ImuBlock>,
 ) -> Result<BlockSummary, BadInput> {
-    let mut parser = LineParser::new(path);
-    parser.packed_t_text = true;
-    let parser = parse_chunks_with(parser, chunks, |blocks| {
-        let clean = blocks.utf8_error_line.is_none() && blocks.nul_line.is_none() && blocks.line_error.is_none();
-        if clean && !blocks.parser.imu.is_empty() {
-            let p = &mut blocks.parser;
-            let block = ImuBlock {
-                samples: std::mem::take(&mut p.imu),
-                t_text: std::mem::take(&mut p.t_packed),
-                t_end: std::mem::take(&mut p.t_end),
-            };
-            // The next block is about as long: no regrowing from empty.
-            let (rows, text) = (block.samples.capacity(), block.t_text.capacity());
-            let mut next = emit(block).unwrap_or_else(|| ImuBlock {
-                samples: Vec::with_capacity(rows),
-                t_text: Vec::with_capacity(text),
-                t_end: Vec::with_capacity(rows),
-            });
-            next.clear();
-            (p.imu, p.t_packed, p.t_end) = (next.samples, next.t_text, next.t_end);
+    let mut splitter = Splitter::default();
+    let mut stitcher = Stitcher::new(path);
+    let mut layout = None;
+    let mut spare = ImuBlock::default();
+    let mut take = |piece: &Piece, spare: ImuBlock| {
+        let parsed = parse_piece(path, layout, piece, spare);
+        layout = parsed.layout;
+        match stitcher.take(parsed) {
+            Ok(block) if !block.samples.is_empty() => {
+                // The next block is about as long: no regrowing from empty.
+                let (rows, text) = (block.samples.capacity(), block.t_text.capacity());
+                emit(block).unwrap_or_else(|| ImuBlock {
+                    samples: Vec::with_capacity(rows),
+                    t_text: Vec::with_capacity(text),
+                    t_end: Vec::with_capacity(rows),
+                })
+            }
+            Ok(block) | Err(block) => block,
         }
-    })?;
-    let rows = parser.rows;
-    let imu = !matches!(parser.layout, Some(Layout::Orientation));
-    parser.finish()?;
-    Ok(BlockSummary { rows, imu })
-}
-
-/// The block logic of [`parse_chunks`], calling `after_block` after each block of whole
-/// lines; returns the parser after every check except the final ones of
-/// [`LineParser::finish`].
-fn parse_chunks_with<'p, C: AsRef<[u8]>>(
-    parser: LineParser<'p>,
-    chunks: impl IntoIterator<Item = Result<C, BadInput>>,
-    mut after_block: impl FnMut(&mut Blocks<'p>),
-) -> Result<LineParser<'p>, BadInput> {
-    let path = parser.path;
-    let mut blocks = Blocks {
-        parser,
-        lines_before: 0,
-        at_start: true,
-        utf8_error_line: None,
-        nul_line: None,
-        line_error: None,
     };
-    let mut pending: Vec<u8> = Vec::new();
-    let mut any_bytes = false;
     for chunk in chunks {
-        let chunk = chunk?;
-        let chunk = chunk.as_ref();
-        any_bytes |= !chunk.is_empty();
-        // Complete lines end at the last '\n'; the rest waits for the next chunk.
-        let Some(cut) = memchr::memrchr(b'\n', chunk) else {
-            pending.extend_from_slice(chunk);
-            continue;
-        };
-        let mut whole_lines = &chunk[..=cut];
-        if !pending.is_empty() {
-            // Only the line cut by the chunk boundary is copied; the rest is taken in place.
-            let end = memchr::memchr(b'\n', whole_lines).unwrap_or(cut);
-            pending.extend_from_slice(&whole_lines[..=end]);
-            blocks.take(&pending, false);
-            pending.clear();
-            whole_lines = &whole_lines[end + 1..];
+        if let Some(piece) = splitter.push(chunk?.as_ref().to_vec()) {
+            spare = take(&piece, spare);
         }
-        if !whole_lines.is_empty() {
-            blocks.take(whole_lines, false);
-        }
-        after_block(&mut blocks);
-        pending.extend_from_slice(&chunk[cut + 1..]);
     }
-    if !any_bytes {
-        return Err(BadInput::file(path, Problem::Empty));
-    }
-    blocks.take(&pending, true);
-    after_block(&mut blocks);
-    // The same order of precedence as parse_stream: invalid UTF-8 anywhere, then a NUL
-    // anywhere, then the first problem on a line, then the whole-stream checks.
-    if let Some(line) = blocks.utf8_error_line.or(blocks.nul_line) {
-        return Err(BadInput::at_line(path, line, Problem::BinaryData));
-    }
-    if let Some(e) = blocks.line_error {
-        return Err(e);
-    }
-    Ok(blocks.parser)
+    let last = splitter.finish().ok_or_else(|| BadInput::file(path, Problem::Empty))?;
+    take(&last, spare);
+    stitcher.finish()
 }
 
-/// State of [`parse_chunks`] between blocks of whole lines.
+/// State of [`parse_chunks`] between blocks of whole lines (and of [`parse_piece`] within
+/// a piece).
 struct Blocks<'p> {
     parser: LineParser<'p>,
     /// Lines (newlines) in the blocks taken so far.
@@ -281,7 +253,32 @@ struct Blocks<'p> {
     line_error: Option<BadInput>,
 }
 
-impl Blocks<'_> {
+impl<'p> Blocks<'p> {
+    fn new(parser: LineParser<'p>, at_start: bool) -> Self {
+        Blocks {
+            parser,
+            lines_before: 0,
+            at_start,
+            utf8_error_line: None,
+            nul_line: None,
+            line_error: None,
+        }
+    }
+
+    /// The lines of a piece, in order.
+    fn take_piece(&mut self, piece: &Piece) {
+        if piece.last {
+            self.take(&piece.head, true);
+            return;
+        }
+        if !piece.head.is_empty() {
+            self.take(&piece.head, false);
+        }
+        if piece.from < piece.to {
+            self.take(&piece.body[piece.from..piece.to], false);
+        }
+    }
+
     /// `block` is whole lines, each ending with '\n' (`last == false`), or the rest of the
     /// file after its last '\n' (`last == true`, possibly empty).
     fn take(&mut self, block: &[u8], last: bool) {
@@ -342,6 +339,8 @@ struct LineParser<'p> {
     t_packed: Vec<u8>,
     t_end: Vec<usize>,
     rows: usize,
+    /// The first row's line and time.
+    first_row: Option<(usize, f64)>,
 }
 
 impl<'p> LineParser<'p> {
@@ -358,6 +357,7 @@ impl<'p> LineParser<'p> {
             t_packed: Vec::new(),
             t_end: Vec::new(),
             rows: 0,
+            first_row: None,
         }
     }
 
@@ -420,6 +420,9 @@ impl<'p> LineParser<'p> {
                     q_world_from_sensor: q.normalized(),
                 });
             }
+        }
+        if self.rows == 0 {
+            self.first_row = Some((line_no, t_s));
         }
         self.previous_t = t_s;
         self.rows += 1;
