@@ -1,8 +1,9 @@
 //! Where the time of `twistcoach orientation` goes: each stage of the command alone, in
 //! memory, on one core, on the longest BROAD trial (the minimum of `--runs` runs, default
 //! 30): gunzip, strict parse, the causal filter 9D and 6D, formatting the output rows, and
-//! writing them to a file. The command runs these on two threads (read, gunzip and parse
-//! on one; filter on the other; formatting on whichever has time; `docs/accuracy.md` §4.3).
+//! writing them to a file. The command runs these on two threads (reading and gunzip on
+//! one; filtering on the other; parsing, formatting and writing on whichever has time;
+//! `docs/accuracy.md` §4.5).
 //!
 //! `cargo run --release --example orientation_stages [-- --runs N] [-- TRIAL.imu.csv.gz]`
 

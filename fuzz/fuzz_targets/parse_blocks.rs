@@ -1,5 +1,5 @@
-//! The streaming parser of `orientation` (`csv::parse_imu_in_blocks`, which hands the filter
-//! each block of whole lines as soon as it is parsed) against the whole-text parser
+//! The streaming parser of `orientation` (`csv::parse_imu_in_blocks`: on one thread, the
+//! splitter, piece parser and stitcher that the command runs on two) against the whole-text parser
 //! (`parse_stream`), on any bytes: no panic, the same error, or exactly the same samples and
 //! time texts in order. The first byte picks the chunk size (1–64 bytes), so that lines,
 //! CRLFs, UTF-8 sequences, the BOM and numbers are cut at every possible place, and whether

@@ -206,6 +206,10 @@ impl ImuBlock {
 ///
 /// `emit` may give back a block it is done with, whose allocations the next block then
 /// fills (fresh memory costs a page fault per 4 KiB; reused memory does not).
+///
+/// A block is the whole lines a chunk completes. This is, on one thread, what `orientation`
+/// spreads over two ([`Splitter`], [`parse_piece`], [`Stitcher`]), so that the property tests
+/// and the `parse_blocks` fuzz target check those parts against [`parse_stream`].
 pub fn parse_imu_in_blocks<C: AsRef<[u8]>>(
     path: &Path,
     chunks: impl IntoIterator<Item = Result<C, BadInput>>,

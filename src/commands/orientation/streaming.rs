@@ -80,9 +80,7 @@ struct Shared {
     /// Writing failed (or the staged output could not be created): the writer is gone, and
     /// this is the command's error unless the input is invalid.
     output_error: Option<Error>,
-    /// The filter thread is done with the input: the input thread only helps write.
-    filter_done: bool,
-    /// Everything is done (or failed): the input thread stops.
+    /// Everything is done (or failed, or a thread panicked): the threads stop.
     stop: bool,
 }
 
@@ -159,7 +157,7 @@ impl Pipeline<'_> {
             if let Some(piece) = s.parsed.remove(&next) {
                 return Job::Stitch(piece);
             }
-            if s.read_error.is_some() || (s.input_ended && next == s.pieces) {
+            if s.read_error.is_some() || s.stop || (s.input_ended && next == s.pieces) {
                 return Job::InputDone;
             }
             if let Some(job) = s.parse_job().or_else(|| s.write_job(1)) {
@@ -278,6 +276,17 @@ impl Shared {
     }
 }
 
+/// Tells the other thread to stop when dropped: at the end, or when a thread panics (the
+/// other would otherwise wait for it forever).
+struct StopOnDrop<'a, 'p>(&'a Pipeline<'p>);
+
+impl Drop for StopOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        self.0.lock().stop = true;
+        self.0.changed.notify_all();
+    }
+}
+
 /// Run the command: see the module's description.
 pub(super) fn streaming(settings: Settings, input: &Path, output: &Path) -> Result<()> {
     let pipeline = Pipeline {
@@ -295,6 +304,7 @@ pub(super) fn streaming(settings: Settings, input: &Path, output: &Path) -> Resu
         let io = std::thread::Builder::new()
             .name("read-parse-write".into())
             .spawn_scoped(scope, move || {
+                let _stop = StopOnDrop(pipeline);
                 let mut chunks = stream::read_chunks(input, READ_CHUNK_BYTES);
                 let mut splitter = Splitter::default();
                 let mut text = Vec::new();
@@ -308,11 +318,9 @@ pub(super) fn streaming(settings: Settings, input: &Path, output: &Path) -> Resu
                 }
             })
             .map_err(|e| Error::Failed(format!("cannot start a thread: {e}")))?;
+        let stop = StopOnDrop(pipeline);
         let result = filter_and_finish(pipeline, settings, output);
-        let mut s = pipeline.lock();
-        s.stop = true;
-        drop(s);
-        pipeline.changed.notify_all();
+        drop(stop);
         io.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         result
     })
@@ -330,17 +338,15 @@ fn filter_and_finish(pipeline: &Pipeline, settings: Settings, output: &Path) -> 
     let mut bar: Option<ProgressBar> = None;
     let mut done = 0;
     let mut text = Vec::new();
-    // Hand filtered rows over to be written, or give the memory back if writing failed.
+    // Hand filtered rows over to be written; false once writing has failed (then the
+    // filter only checks the rest of the input, whose problems come first).
     let hand_over = |block: ImuBlock, quats: Vec<Quat>| {
         let mut s = pipeline.lock();
-        if s.output_error.is_none() {
-            s.waiting.push_back((block, quats));
-        } else {
-            s.spare_blocks.push(block);
-            s.spare_quats.push(quats);
-        }
+        s.waiting.push_back((block, quats));
         pipeline.changed.notify_all();
+        s.output_error.is_none()
     };
+    let mut output_failed = false;
     let filter_block = |f: &mut OrientationFilter, block: &ImuBlock| {
         let mut quats = pipeline.lock().spare_quats.pop().unwrap_or_default();
         quats.clear();
@@ -352,7 +358,7 @@ fn filter_and_finish(pipeline: &Pipeline, settings: Settings, output: &Path) -> 
             Job::Stitch(piece) => {
                 next += 1;
                 match stitcher.take(piece) {
-                    Ok(block) if !block.samples.is_empty() => block,
+                    Ok(block) if !block.samples.is_empty() && !output_failed => block,
                     Ok(block) | Err(block) => {
                         pipeline.lock().spare_blocks.push(block);
                         continue;
@@ -377,7 +383,7 @@ fn filter_and_finish(pipeline: &Pipeline, settings: Settings, output: &Path) -> 
         for block in std::mem::take(&mut window) {
             let quats = filter_block(f, &block);
             done += quats.len();
-            hand_over(block, quats);
+            output_failed |= !hand_over(block, quats);
         }
         if done >= PROGRESS_MIN_SAMPLES && bar.is_none() {
             bar = progress_bar(pipeline.path);
@@ -412,7 +418,6 @@ fn filter_and_finish(pipeline: &Pipeline, settings: Settings, output: &Path) -> 
 /// help, then finish the output.
 fn write_to_end(pipeline: &Pipeline, output: &Path, text: &mut Vec<u8>) -> Result<()> {
     let mut s = pipeline.lock();
-    s.filter_done = true;
     if s.writer.is_none() && !s.writer_out && s.output_error.is_none() {
         // Not staged (not a regular file): written in place from now on.
         match OrientationCsvWriter::create(output) {
