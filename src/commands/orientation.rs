@@ -1,5 +1,6 @@
 //! `twistcoach orientation IMU_CSV -o OUT_CSV [--no-mag] [--offline]` (spec §6).
 
+mod cpus;
 mod streaming;
 
 use std::io::IsTerminal;

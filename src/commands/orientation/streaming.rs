@@ -26,6 +26,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use indicatif::ProgressBar;
 
+use super::cpus::Placement;
 use super::{PROGRESS_MIN_SAMPLES, not_imu, progress_bar, start_filter};
 use crate::error::{BadInput, Error, Problem, Result};
 use crate::frames::Quat;
@@ -300,11 +301,16 @@ pub(super) fn streaming(settings: Settings, input: &Path, output: &Path) -> Resu
         None => {} // written in place once the input has passed
     }
     let pipeline = &pipeline;
-    std::thread::scope(|scope| -> Result<()> {
+    let placement = Placement::plan();
+    let placement = placement.as_ref();
+    let result = std::thread::scope(|scope| -> Result<()> {
         let io = std::thread::Builder::new()
             .name("read-parse-write".into())
             .spawn_scoped(scope, move || {
                 let _stop = StopOnDrop(pipeline);
+                if let Some(p) = placement {
+                    p.pin_input_thread();
+                }
                 let mut chunks = stream::read_chunks(input, READ_CHUNK_BYTES);
                 let mut splitter = Splitter::default();
                 let mut text = Vec::new();
@@ -318,12 +324,19 @@ pub(super) fn streaming(settings: Settings, input: &Path, output: &Path) -> Resu
                 }
             })
             .map_err(|e| Error::Failed(format!("cannot start a thread: {e}")))?;
+        if let Some(p) = placement {
+            p.pin_filter_thread();
+        }
         let stop = StopOnDrop(pipeline);
         let result = filter_and_finish(pipeline, settings, output);
         drop(stop);
         io.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         result
-    })
+    });
+    if let Some(p) = placement {
+        p.restore_filter_thread();
+    }
+    result
 }
 
 /// The filter thread: stitch and filter the pieces in order (parsing and writing when it
