@@ -295,11 +295,6 @@ pub(super) fn streaming(settings: Settings, input: &Path, output: &Path) -> Resu
         shared: Mutex::new(Shared::default()),
         changed: Condvar::new(),
     };
-    match OrientationCsvWriter::create_staged(output) {
-        Some(Ok(w)) => pipeline.lock().writer = Some(w),
-        Some(Err(e)) => pipeline.lock().output_error = Some(e),
-        None => {} // written in place once the input has passed
-    }
     let pipeline = &pipeline;
     let placement = Placement::plan();
     let placement = placement.as_ref();
@@ -326,6 +321,13 @@ pub(super) fn streaming(settings: Settings, input: &Path, output: &Path) -> Resu
             .map_err(|e| Error::Failed(format!("cannot start a thread: {e}")))?;
         if let Some(p) = placement {
             p.pin_filter_thread();
+        }
+        // Created while the input thread reads the first piece (the filter has nothing to
+        // do until it is parsed); needed only once rows are filtered.
+        match OrientationCsvWriter::create_staged(output) {
+            Some(Ok(w)) => pipeline.lock().writer = Some(w),
+            Some(Err(e)) => pipeline.lock().output_error = Some(e),
+            None => {} // written in place once the input has passed
         }
         let stop = StopOnDrop(pipeline);
         let result = filter_and_finish(pipeline, settings, output);
@@ -450,6 +452,10 @@ fn write_to_end(pipeline: &Pipeline, output: &Path, text: &mut Vec<u8>) -> Resul
             continue;
         }
         if s.waiting.is_empty() && !s.writer_out {
+            // Nothing is left for the input thread: let it end while the output is
+            // finished (renamed into place), not after.
+            s.stop = true;
+            pipeline.changed.notify_all();
             let writer = s.writer.take();
             drop(s);
             return writer.map_or(Ok(()), OrientationCsvWriter::finish);
