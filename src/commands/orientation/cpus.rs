@@ -1,11 +1,11 @@
 //! Keep the command's two threads on two different CPUs.
 //!
-//! Left to the scheduler, a thread that wakes the other often finds it placed on its own
-//! CPU (the woken thread goes where the waker is, for its warm cache) while the second CPU
-//! stays idle, until load balancing moves one of them a few milliseconds later. The
-//! command's threads hand blocks to each other all the time, so on the 2-CPU machine of
-//! `docs/accuracy.md` §4.5 this cost 2–3 ms of its 19–24 ms, more after the machine had
-//! been idle. Pinned, each thread has its CPU and a wake-up only wakes that CPU.
+//! Left to the scheduler, a thread that wakes the other was often seen to have it placed on
+//! its own CPU (where the waker's warm cache is) while the second CPU stayed idle, until
+//! load balancing moved one of them a few milliseconds later. The command's threads hand
+//! blocks to each other all the time; on the 2-CPU machine of `docs/accuracy.md` §4.5 this
+//! cost 2–3 ms of the command's 19–26 ms (medians). Pinned, each thread has its CPU and a
+//! wake-up wakes that CPU.
 //!
 //! The filter thread stays on the CPU it is running on; the input thread gets another CPU
 //! the process may use, on another core where the topology says which CPUs are hardware

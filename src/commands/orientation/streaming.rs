@@ -1,5 +1,6 @@
-//! The causal `orientation` command on two threads, one per core, with the result of
-//! reading, strictly parsing the whole file, then filtering, then writing.
+//! The causal `orientation` command on two threads, each kept on its own CPU
+//! ([`super::cpus`]), with the result of reading, strictly parsing the whole file, then
+//! filtering, then writing.
 //!
 //! The work comes in pieces of about [`READ_CHUNK_BYTES`] (whole lines), and each piece
 //! goes through five jobs: read (gunzipping a `.gz` file), parse, stitch (what crosses
