@@ -314,3 +314,33 @@ fn an_existing_output_is_replaced_only_whole() {
     assert_eq!(files(), ["bad.csv", "good.csv", "o.csv"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With one CPU allowed nothing is pinned and both threads share it: the same file, to the
+/// byte, as with every CPU the test may use (`commands/orientation/cpus.rs`). The child
+/// inherits the affinity of the thread that starts it.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_output_is_the_same_on_one_cpu() {
+    use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+    let dir = tmp_dir("one-cpu");
+    let input = dir.join("m.csv");
+    std::fs::write(&input, moving_recording(9000, 1000)).unwrap();
+    let all = sched_getaffinity(None).unwrap();
+    let first = (0..CpuSet::MAX_CPU).find(|&c| all.is_set(c)).unwrap();
+    let mut one = CpuSet::new();
+    one.set(first);
+    for extra in [&[][..], &["--no-mag"][..]] {
+        let (free, pinned) = (dir.join("free.csv"), dir.join("one.csv"));
+        let out = run_orientation(&input, &free, extra);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        sched_setaffinity(None, &one).unwrap();
+        let out = run_orientation(&input, &pinned, extra);
+        sched_setaffinity(None, &all).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            std::fs::read(&free).unwrap() == std::fs::read(&pinned).unwrap(),
+            "{extra:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
