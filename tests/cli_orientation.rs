@@ -218,7 +218,6 @@ fn output_rows(path: &Path) -> Vec<String> {
 /// estimate, `.csv` and `.csv.gz` alike, over many blocks.
 #[test]
 fn streaming_output_equals_the_library_estimate() {
-    use twistcoach::orientation::{Settings, estimate_causal};
     use twistcoach::stream::{Samples, read_stream};
     let dir = tmp_dir("streaming");
     let text = moving_recording(9000, 1000);
@@ -234,24 +233,103 @@ fn streaming_output_equals_the_library_estimate() {
             let extra: &[&str] = if use_mag { &[] } else { &["--no-mag"] };
             let out = run_orientation(&input, &out_path, extra);
             assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-            let rows = output_rows(&out_path);
-            let expected = estimate_causal(
-                samples,
-                Settings {
-                    use_mag,
-                    ..Settings::default()
-                },
-            );
-            assert_eq!(rows.len(), expected.len() + 1);
-            for ((row, q), t) in rows[1..].iter().zip(&expected).zip(&stream.t_text) {
-                let f: Vec<&str> = row.split(',').collect();
-                assert_eq!(f[0], &**t);
-                let v: Vec<f64> = f[1..].iter().map(|x| x.parse().unwrap()).collect();
-                for (a, b) in v.iter().zip([q.w, q.x, q.y, q.z]) {
-                    assert!((a - b).abs() < 1e-9, "{name} {row}: {a} vs {b}");
-                }
+            assert_rows_are_the_estimate(name, &out_path, &stream.t_text, samples, use_mag);
+        }
+    }
+}
+
+/// The rows of the output at `out_path` are the library's causal estimate of `samples`,
+/// each with its time text as read.
+fn assert_rows_are_the_estimate(
+    name: &str,
+    out_path: &Path,
+    t_text: &[Box<str>],
+    samples: &[twistcoach::stream::ImuSample],
+    use_mag: bool,
+) {
+    use twistcoach::orientation::{Settings, estimate_causal};
+    let rows = output_rows(out_path);
+    let expected = estimate_causal(
+        samples,
+        Settings {
+            use_mag,
+            ..Settings::default()
+        },
+    );
+    assert_eq!(rows.len(), expected.len() + 1, "{name}");
+    for ((row, q), t) in rows[1..].iter().zip(&expected).zip(t_text) {
+        let f: Vec<&str> = row.split(',').collect();
+        assert_eq!(f[0], &**t);
+        let v: Vec<f64> = f[1..].iter().map(|x| x.parse().unwrap()).collect();
+        for (a, b) in v.iter().zip([q.w, q.x, q.y, q.z]) {
+            assert!((a - b).abs() < 1e-9, "{name} {row}: {a} vs {b}");
+        }
+    }
+}
+
+/// A problem planted in line `line` (0-based, of `lines`) of a valid recording.
+fn plant(lines: &mut [String], line: usize, kind: u8) {
+    let previous_t = lines[line - 1].split(',').next().unwrap_or("").to_string();
+    let l = &mut lines[line];
+    match kind % 9 {
+        0 => l.push('x'),                                                // not a number
+        1 => *l = l.replacen(',', ",,", 1),                              // an empty field
+        2 => l.truncate(l.rfind(',').unwrap()),                          // a field short
+        3 => *l = format!("{previous_t}{}", &l[l.find(',').unwrap()..]), // time not increasing
+        4 => l.insert(3, '\0'),                                          // a NUL byte
+        5 => l.push('\u{1}'),                                            // made an invalid UTF-8 byte below
+        6 => *l = format!("{l}\r"),                                      // CRLF: fine
+        7 => *l = format!("# a comment\n{l}"),                           // a comment after the header
+        _ => *l = format!("\n{l}"),                                      // a blank line: fine
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..Default::default() })]
+
+    /// The two-thread command against the library's whole-file reader and estimate, on
+    /// recordings of several 64 KB pieces (so both threads parse, and pieces are stitched
+    /// in order) with up to three planted problems (or CRLFs and blank lines) at random lines:
+    /// exit 2 with the library's message (the first problem of the file, whichever thread
+    /// parsed it), or exit 0 with the library's estimate. Plain and gzip.
+    #[test]
+    fn the_command_agrees_with_the_library_on_planted_problems(
+        plants in proptest::collection::vec((1usize..4000, proptest::prelude::any::<u8>()), 0..4),
+        gzip in proptest::prelude::any::<bool>(),
+        use_mag in proptest::prelude::any::<bool>(),
+    ) {
+        use twistcoach::stream::{Samples, read_stream};
+        let text = moving_recording(4000, 0);
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for &(line, kind) in &plants {
+            plant(&mut lines, line + 1, kind);
+        }
+        let mut bytes = lines.join("\n").into_bytes();
+        bytes.push(b'\n');
+        for b in bytes.iter_mut().filter(|b| **b == 1) {
+            *b = 0xFF;
+        }
+        let dir = tmp_dir("planted");
+        let name = if gzip { "p.csv.gz" } else { "p.csv" };
+        let input = dir.join(name);
+        std::fs::write(&input, if gzip { gz(&bytes) } else { bytes }).unwrap();
+        let out_path = dir.join("q.csv");
+        let extra: &[&str] = if use_mag { &[] } else { &["--no-mag"] };
+        let out = run_orientation(&input, &out_path, extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match read_stream(&input) {
+            Err(e) => {
+                proptest::prop_assert_eq!(out.status.code(), Some(2), "{}", stderr);
+                proptest::prop_assert!(stderr.contains(&e.to_string()), "{} vs {}", stderr, e);
+                proptest::prop_assert!(!out_path.exists());
+            }
+            Ok(stream) => {
+                proptest::prop_assert_eq!(out.status.code(), Some(0), "{}", stderr);
+                let Samples::Imu(samples) = &stream.samples else { panic!() };
+                assert_rows_are_the_estimate(name, &out_path, &stream.t_text, samples, use_mag);
             }
         }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
