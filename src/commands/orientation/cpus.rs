@@ -13,6 +13,9 @@
 //! where setting affinities fails or is not supported (not Linux), nothing is pinned. The
 //! filter thread's affinity is restored when the command ends.
 
+// Elsewhere than on Linux `plan` is `None`: the choice of CPUs is then only tested.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
+
 /// Where the two threads go, and what to restore.
 #[derive(Debug)]
 pub(super) struct Placement {
