@@ -47,9 +47,10 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, BadInput> {
 /// A file's bytes in chunks of `chunk_bytes` (the last one shorter), gunzipping a `.gz`
 /// path. A failure is the last item, an `Err` with the problem [`read_bytes`] reports (a
 /// missing or unreadable file, an empty `.gz` file, a corrupt gzip stream), so that a
-/// parser over the chunks (`csv::parse_imu_in_blocks`, or `orientation`'s pieces) gives what
-/// [`read_bytes`] then [`parse_stream`] would give. A `.gz` file is read and decompressed as the chunks are
-/// taken (reading it whole first cost 1.5–3 ms before the first chunk, mostly page faults).
+/// parser over the chunks (`csv::parse_imu_in_blocks`, or `orientation`'s pieces) gives
+/// what [`read_bytes`] then [`parse_stream`] would give. A `.gz` file is read and
+/// decompressed as the chunks are taken (reading it whole first cost 1.5–3 ms before the
+/// first chunk, mostly page faults).
 pub fn read_chunks(path: &Path, chunk_bytes: usize) -> Chunks<Box<dyn Read + Send>> {
     let file = match File::open(path) {
         Ok(f) => f,

@@ -354,13 +354,20 @@ fn filter_and_finish(pipeline: &Pipeline, settings: Settings, output: &Path) -> 
     let mut bar: Option<ProgressBar> = None;
     let mut done = 0;
     let mut text = Vec::new();
-    // Hand filtered rows over to be written; false once writing has failed (then the
-    // filter only checks the rest of the input, whose problems come first).
+    // Hand filtered rows over to be written; once writing has failed, give their memory
+    // back to parse into and return false (the filter then only checks the rest of the
+    // input, whose problems come first).
     let hand_over = |block: ImuBlock, quats: Vec<Quat>| {
         let mut s = pipeline.lock();
-        s.waiting.push_back((block, quats));
+        let writing = s.output_error.is_none();
+        if writing {
+            s.waiting.push_back((block, quats));
+        } else {
+            s.spare_blocks.push(block);
+            s.spare_quats.push(quats);
+        }
         pipeline.changed.notify_all();
-        s.output_error.is_none()
+        writing
     };
     let mut output_failed = false;
     let filter_block = |f: &mut OrientationFilter, block: &ImuBlock| {
